@@ -1,0 +1,183 @@
+using MlffData.Hdf5;
+using MlffData.Native;
+
+namespace MlffData.Format;
+
+/// <summary>
+/// The groups and datasets of an existing file, opened and checked against FORMAT.md: every group and dataset
+/// present with its dtype and shape, /structures holding exactly its five datasets, per-structure datasets of S
+/// rows, per-atom ones of A rows, splits that start at 0, never decrease, end at A and agree between the two
+/// splits datasets. Any break is a <see cref="DatasetFormatException"/> naming the dataset.
+/// </summary>
+internal sealed class DatasetLayout : IDisposable
+{
+    private const long Block = 1 << 16;
+    private readonly List<IDisposable> _owned = [];
+
+    private DatasetLayout(string fileName) => FileName = fileName;
+
+    internal string FileName { get; }
+    internal H5Group Structures { get; private set; } = null!;
+    internal H5Group Labels { get; private set; } = null!;
+    internal H5Group Metadata { get; private set; } = null!;
+    internal H5Dataset<long> AtomicNumbers { get; private set; } = null!;
+    internal H5Dataset<long> AtomicNumbersSplits { get; private set; } = null!;
+    internal H5Dataset<double> Positions { get; private set; } = null!;
+    internal H5Dataset<double> Cells { get; private set; } = null!;
+    internal H5Dataset<bool> Pbc { get; private set; } = null!;
+    internal H5Dataset<double> Energy { get; private set; } = null!;
+    internal H5Dataset<float> Forces { get; private set; } = null!;
+    internal H5Dataset<long> ForcesSplits { get; private set; } = null!;
+    internal H5Dataset<double> Stress { get; private set; } = null!;
+    internal H5Dataset<bool> StressMask { get; private set; } = null!;
+    internal H5Dataset<long> StructureIndices { get; private set; } = null!;
+
+    /// <summary>S, the number of structures.</summary>
+    internal long NumStructures => Energy.Rows;
+
+    /// <summary>A, the number of atoms.</summary>
+    internal long NumAtoms => AtomicNumbers.Rows;
+
+    /// <summary>Opens and checks every part of the layout.</summary>
+    /// <exception cref="DatasetFormatException">The file does not follow FORMAT.md.</exception>
+    internal static DatasetLayout Open(H5File file, string fileName)
+    {
+        var layout = new DatasetLayout(fileName);
+        try
+        {
+            layout.OpenAll(file);
+            layout.CheckShapes();
+            layout.CheckSplits();
+            layout.CheckCount();
+            return layout;
+        }
+        catch
+        {
+            layout.Dispose();
+            throw;
+        }
+    }
+
+    private void OpenAll(H5File file)
+    {
+        Structures = Group(file, FormatNames.Structures);
+        Labels = Group(file, FormatNames.Labels);
+        Metadata = Group(file, FormatNames.Metadata);
+
+        var members = Structures.MemberNames();
+        var extra = members.Except(FormatNames.StructureDatasets).ToList();
+        if (extra.Count > 0)
+            throw new DatasetFormatException(FileName, "/structures", $"holds {string.Join(", ", extra)} besides its five datasets");
+
+        AtomicNumbers = Dataset<long>(Structures, FormatNames.AtomicNumbers);
+        AtomicNumbersSplits = Dataset<long>(Structures, FormatNames.AtomicNumbersSplits);
+        Positions = Dataset<double>(Structures, FormatNames.Positions);
+        Cells = Dataset<double>(Structures, FormatNames.Cells);
+        Pbc = Dataset<bool>(Structures, FormatNames.Pbc);
+        Energy = Dataset<double>(Labels, FormatNames.Energy);
+        Forces = Dataset<float>(Labels, FormatNames.Forces);
+        ForcesSplits = Dataset<long>(Labels, FormatNames.ForcesSplits);
+        Stress = Dataset<double>(Labels, FormatNames.Stress);
+        StressMask = Dataset<bool>(Labels, FormatNames.StressMask);
+        StructureIndices = Dataset<long>(Labels, FormatNames.StructureIndices);
+    }
+
+    private void CheckShapes()
+    {
+        long s = NumStructures, a = NumAtoms;
+        Expect(AtomicNumbers, [], a, "A");
+        Expect(AtomicNumbersSplits, [], s + 1, "S + 1");
+        Expect(Positions, [3], a, "A");
+        Expect(Cells, [3, 3], s, "S");
+        Expect(Pbc, [3], s, "S");
+        Expect(Energy, [], s, "S");
+        Expect(Forces, [3], a, "A");
+        Expect(ForcesSplits, [], s + 1, "S + 1");
+        Expect(Stress, [6], s, "S");
+        Expect(StressMask, [], s, "S");
+        Expect(StructureIndices, [], s, "S");
+    }
+
+    private void CheckSplits()
+    {
+        long previous = 0;
+        long rows = AtomicNumbersSplits.Rows;
+        for (long start = 0; start < rows; start += Block)
+        {
+            long n = Math.Min(Block, rows - start);
+            var splits = AtomicNumbersSplits.Read(start, n);
+            var forces = ForcesSplits.Read(start, n);
+            for (int i = 0; i < splits.Length; i++)
+            {
+                long row = start + i;
+                if (row == 0 && splits[0] != 0)
+                    throw new DatasetFormatException(FileName, AtomicNumbersSplits.Path, $"starts at {splits[0]}, expected 0");
+                if (splits[i] < previous)
+                    throw new DatasetFormatException(FileName, AtomicNumbersSplits.Path, $"decreases at row {row} ({previous} then {splits[i]})");
+                if (forces[i] != splits[i])
+                    throw new DatasetFormatException(FileName, ForcesSplits.Path, $"differs from atomic_numbers_splits at row {row} ({forces[i]} vs {splits[i]})");
+                previous = splits[i];
+            }
+        }
+        if (previous != NumAtoms)
+            throw new DatasetFormatException(FileName, AtomicNumbersSplits.Path, $"ends at {previous}, but there are {NumAtoms} atoms");
+    }
+
+    private void CheckCount()
+    {
+        if (!Metadata.Attributes.Contains(FormatNames.NumStructures)) return;
+        if (Metadata.Attributes.Get(FormatNames.NumStructures) is long count && count != NumStructures)
+            throw new DatasetFormatException(FileName, "/metadata", $"num_structures is {count}, but the datasets hold {NumStructures} structures");
+    }
+
+    private void Expect<T>(H5Dataset<T> dataset, ulong[] rowShape, long rows, string rowsName) where T : unmanaged
+    {
+        if (!dataset.RowShape.SequenceEqual(rowShape))
+            throw new DatasetFormatException(FileName, dataset.Path,
+                $"has shape ({dataset.Rows}{string.Concat(dataset.RowShape.Select(d => $", {d}"))}), expected ({rowsName}{string.Concat(rowShape.Select(d => $", {d}"))})");
+        if (dataset.Rows != rows)
+            throw new DatasetFormatException(FileName, dataset.Path, $"has {dataset.Rows} rows, expected {rowsName} = {rows}");
+    }
+
+    private H5Group Group(H5File file, string name)
+    {
+        if (file.KindOf(name) != "group")
+            throw new DatasetFormatException(FileName, "/" + name, "group is missing");
+        return Own(file.OpenGroup(name));
+    }
+
+    private H5Dataset<T> Dataset<T>(H5Group group, string name) where T : unmanaged
+    {
+        string path = group.Child(name);
+        if (group.KindOf(name) != "dataset")
+            throw new DatasetFormatException(FileName, path, "dataset is missing");
+        try
+        {
+            return Own(group.OpenDataset<T>(name));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DatasetFormatException(FileName, path, e.Message.Replace(path + " ", ""), e);
+        }
+        catch (H5Exception e)
+        {
+            throw new DatasetFormatException(FileName, path, e.Message, e);
+        }
+    }
+
+    private TOwned Own<TOwned>(TOwned item) where TOwned : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    /// <summary>Leaves the datasets and groups to a new owner (the writer), so disposing the layout keeps them open.</summary>
+    internal void Release() => _owned.Clear();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+    }
+}

@@ -1,0 +1,367 @@
+using System.Globalization;
+using System.Reflection;
+using MlffData.Hdf5;
+using MlffData.Native;
+
+namespace MlffData.Format;
+
+/// <summary>
+/// Writes labelled structures into an HDF5 file in FORMAT.md's layout, the seed's HDF5DatasetWriter in C#:
+/// structure by structure (<see cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?)"/>)
+/// or in batches (<see cref="AddBatch"/>), finished by <see cref="Complete"/> (the seed's finalize).
+/// </summary>
+/// <remarks>
+/// <para>Overwrite mode writes <c>PATH.partial</c> and renames it over PATH only when Complete() succeeds, after an
+/// fsync of the file and its directory: a failure or a crash never leaves a half-written file at PATH and never
+/// destroys the file that was there. Append mode continues an existing file in place (or creates it like overwrite).</para>
+/// <para>Dispose completes a writer nobody completed, as the seed's context manager did; call <see cref="Abort"/> to
+/// discard instead. When a write fails inside the writer (an HDF5 or I/O error) the writer is faulted: its output is
+/// discarded at once (the partial file deleted, or an append rolled back to the rows the file had) and Dispose does
+/// not complete it. A <see cref="ValidationException"/> leaves the writer usable with nothing of that call added.</para>
+/// <para>Not thread-safe: one thread writes.</para>
+/// </remarks>
+public sealed partial class HDF5DatasetWriter : IDisposable
+{
+    /// <summary>Suffix of the file written before the rename.</summary>
+    public const string PartialSuffix = ".partial";
+
+    private readonly WriteOptions _options;
+    private readonly bool _inPlace;
+    private readonly string _writePath;
+    private readonly DatasetStatistics _existingStats;
+    private readonly DatasetStatistics _stats = new();
+    private readonly string _created;
+    private readonly List<IDisposable> _owned = [];
+    private readonly long _initialStructures;
+    private readonly long _initialAtoms;
+    private H5File? _file;
+    private H5Group _metadata = null!;
+    private DatasetColumn<long> _numbers = null!, _numbersSplits = null!, _forcesSplits = null!, _indices = null!;
+    private DatasetColumn<double> _positions = null!, _cells = null!, _energy = null!, _stress = null!;
+    private DatasetColumn<bool> _pbc = null!, _stressMask = null!;
+    private DatasetColumn<float> _forces = null!;
+    private WriterState _state = WriterState.Open;
+    private long _structures;
+    private long _atoms;
+    private long _added;
+
+    private enum WriterState { Open, Completed, Faulted, Aborted }
+
+    /// <summary>Opens a writer.</summary>
+    /// <param name="path">The output file.</param>
+    /// <param name="mode">Overwrite (default) or append.</param>
+    /// <param name="options">Compression, validation, chunking and warnings; null for the defaults.</param>
+    /// <exception cref="DatasetFormatException">Append mode and the existing file does not follow FORMAT.md (it is left untouched).</exception>
+    /// <exception cref="H5Exception">The file cannot be created or opened.</exception>
+    public HDF5DatasetWriter(string path, WriteMode mode = WriteMode.Overwrite, WriteOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        _options = options ?? WriteOptions.Default;
+        if (_options.ChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), _options.ChunkBytes, "ChunkBytes must be positive");
+        Path = System.IO.Path.GetFullPath(path);
+        Mode = mode;
+        _inPlace = mode == WriteMode.Append && File.Exists(Path);
+        _writePath = _inPlace ? Path : Path + PartialSuffix;
+        _existingStats = new DatasetStatistics();
+        try
+        {
+            if (_inPlace)
+            {
+                (_initialStructures, _initialAtoms, _created, _existingStats) = OpenExisting();
+            }
+            else
+            {
+                CreateNew();
+                _created = Now();
+            }
+        }
+        catch
+        {
+            _state = WriterState.Faulted;
+            Release(deletePartial: !_inPlace);
+            throw;
+        }
+        _structures = _initialStructures;
+        _atoms = _initialAtoms;
+    }
+
+    /// <summary>The output file (absolute).</summary>
+    public string Path { get; }
+
+    /// <summary>The mode the writer was opened in.</summary>
+    public WriteMode Mode { get; }
+
+    /// <summary>The compression the datasets use: the requested one for a new file, the file's own on append.</summary>
+    public Compression Compression { get; private set; } = Compression.None;
+
+    /// <summary>Structures in the output, including those already in an appended file.</summary>
+    public long Count => _structures;
+
+    /// <summary>Atoms in the output, including those already in an appended file.</summary>
+    public long NumAtoms => _atoms;
+
+    /// <summary>Whether Complete() has succeeded.</summary>
+    public bool IsCompleted => _state == WriterState.Completed;
+
+    /// <summary>Adds one structure with its labels.</summary>
+    /// <param name="structure">The atoms.</param>
+    /// <param name="energy">Energy, eV.</param>
+    /// <param name="forces">Forces, eV/Å, row-major n x 3 (stored as float32).</param>
+    /// <param name="stress">Stress, eV/Å³: Voigt xx yy zz yz xz xy, or 9 numbers of the 3 x 3 tensor; empty when absent.</param>
+    /// <param name="sourceIndex">Index in the caller's source; default the running count across appends.</param>
+    /// <exception cref="ValidationException">A shape or value is invalid; nothing was added.</exception>
+    /// <exception cref="InvalidOperationException">The writer was completed, aborted, or failed earlier.</exception>
+    public void AddStructure(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress = default, long? sourceIndex = null)
+    {
+        EnsureOpen();
+        Check(_added, structure, energy, forces, stress);
+        Guarded(structure, energy, forces, stress, sourceIndex);
+    }
+
+    /// <summary>Adds one structure with forces as an n x 3 array.</summary>
+    /// <inheritdoc cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?)"/>
+    public void AddStructure(Structure structure, double energy, double[,] forces, double[]? stress = null, long? sourceIndex = null)
+    {
+        ArgumentNullException.ThrowIfNull(forces);
+        if (forces.GetLength(1) != 3)
+            throw new ValidationException(_added, "forces", $"Forces shape ({forces.GetLength(0)}, {forces.GetLength(1)}) doesn't match atoms ({structure.NumAtoms}, 3)");
+        AddStructure(structure, energy, Structure.Flatten(forces), stress, sourceIndex);
+    }
+
+    /// <summary>Adds one labelled structure.</summary>
+    /// <inheritdoc cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?)"/>
+    public void AddStructure(LabelledStructure item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        AddStructure(item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress, item.SourceIndex);
+    }
+
+    /// <summary>
+    /// Adds many structures at once. Every structure is checked before any is added, so a
+    /// <see cref="ValidationException"/> (naming the first bad structure) leaves the writer as it was.
+    /// </summary>
+    /// <param name="batch">The structures.</param>
+    /// <param name="progress">Called with (done, total) about a hundred times over the batch and at its end.</param>
+    public void AddBatch(IReadOnlyList<LabelledStructure> batch, Action<long, long>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        EnsureOpen();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var item = batch[i] ?? throw new ArgumentNullException(nameof(batch), $"batch[{i}] is null");
+            Check(_added + i, item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress);
+        }
+        long step = Math.Max(1, batch.Count / 100);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var item = batch[i];
+            Guarded(item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress, item.SourceIndex);
+            if (progress is not null && ((i + 1) % step == 0 || i + 1 == batch.Count)) progress(i + 1, batch.Count);
+        }
+    }
+
+    /// <summary>
+    /// Finishes the file: writes buffered rows and the metadata, flushes, fsyncs, and (overwrite mode) renames the
+    /// partial file over the target. A second call logs a warning and does nothing.
+    /// </summary>
+    /// <param name="extraMetadata">Caller's metadata (e.g. teacher_model); nested values are stored as JSON.</param>
+    /// <exception cref="ArgumentException">A key is one the writer owns (num_structures, created, ...).</exception>
+    /// <exception cref="InvalidOperationException">The writer was aborted or failed earlier.</exception>
+    public void Complete(IReadOnlyDictionary<string, object?>? extraMetadata = null)
+    {
+        switch (_state)
+        {
+            case WriterState.Completed:
+                _options.Warning("Complete() has already been called; ignoring this call");
+                return;
+            case WriterState.Faulted:
+                throw new InvalidOperationException("The writer failed earlier and its output was discarded; there is nothing to complete");
+            case WriterState.Aborted:
+                throw new InvalidOperationException("The writer was aborted; there is nothing to complete");
+        }
+        foreach (var key in extraMetadata?.Keys ?? [])
+            if (FormatNames.ReservedMetadata.Contains(key))
+                throw new ArgumentException($"Metadata key '{key}' is written by the writer itself", nameof(extraMetadata));
+        try
+        {
+            foreach (var column in Columns()) column.Flush();
+            WriteMetadata(extraMetadata);
+            _file!.Flush();
+            Release(deletePartial: false);
+            using (var stream = new FileStream(_writePath, FileMode.Open, FileAccess.ReadWrite))
+                stream.Flush(flushToDisk: true);
+            if (!_inPlace) File.Move(_writePath, Path, overwrite: true);
+            Posix.FsyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            _state = WriterState.Completed;
+        }
+        catch
+        {
+            Fault();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Discards what this writer added: a new file is deleted (the old file at the path stays as it was), an
+    /// appended file is cut back to the structures it had. Does nothing once completed.
+    /// </summary>
+    public void Abort()
+    {
+        if (_state != WriterState.Open) return;
+        _state = WriterState.Aborted;
+        Rollback();
+    }
+
+    /// <summary>Completes the writer if nobody did (a failure is thrown, not swallowed); otherwise releases it.</summary>
+    public void Dispose()
+    {
+        if (_state == WriterState.Open) Complete();
+        else Release(deletePartial: false);
+    }
+
+    private void Check(long index, Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress)
+    {
+        StructureValidator.CheckShapes(index, structure, forces, stress);
+        if (!_options.Validate) return;
+        StructureValidator.CheckValues(index, structure, energy, forces, stress);
+        StructureValidator.Warn(index, structure, forces, _options);
+    }
+
+    private void Guarded(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress, long? sourceIndex)
+    {
+        try
+        {
+            Append(structure, energy, forces, stress, sourceIndex);
+        }
+        catch
+        {
+            // The columns may now disagree with each other: nothing written by this writer can be trusted.
+            Fault();
+            throw;
+        }
+    }
+
+    private void Append(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress, long? sourceIndex)
+    {
+        var numbers = structure.AtomicNumbers;
+        for (int done = 0; done < numbers.Length;)
+        {
+            var free = _numbers.Reserve();
+            int n = Math.Min(free.Length, numbers.Length - done);
+            for (int i = 0; i < n; i++) free[i] = numbers[done + i];
+            _stats.AddElements(free[..n]);
+            _numbers.Commit(n);
+            done += n;
+        }
+        _positions.Add(structure.Positions);
+        _cells.Add(structure.Cell);
+        _pbc.Add(structure.Pbc);
+        _energy.Add(energy);
+        for (int done = 0; done < forces.Length;)
+        {
+            var free = _forces.Reserve();
+            int n = Math.Min(free.Length, forces.Length - done);
+            for (int i = 0; i < n; i++) free[i] = (float)forces[done + i];
+            _stats.AddForces(free[..n]);
+            _forces.Commit(n);
+            done += n;
+        }
+        Span<double> voigt = stackalloc double[6];
+        voigt.Clear();
+        if (!stress.IsEmpty) StructureValidator.ToVoigt(stress, voigt);
+        _stress.Add(voigt);
+        _stressMask.Add(!stress.IsEmpty);
+        _atoms += numbers.Length;
+        _numbersSplits.Add(_atoms);
+        _forcesSplits.Add(_atoms);
+        _indices.Add(sourceIndex ?? _structures);
+        _stats.AddEnergy(energy);
+        _structures++;
+        _added++;
+    }
+
+    private void EnsureOpen()
+    {
+        switch (_state)
+        {
+            case WriterState.Completed: throw new InvalidOperationException("Cannot add structures after Complete() has been called");
+            case WriterState.Aborted: throw new InvalidOperationException("Cannot add structures after Abort() has been called");
+            case WriterState.Faulted: throw new InvalidOperationException("Cannot add structures: the writer failed earlier and its output was discarded");
+        }
+    }
+
+    private void WriteMetadata(IReadOnlyDictionary<string, object?>? extraMetadata)
+    {
+        var attributes = _metadata.Attributes;
+        attributes.Set(FormatNames.NumStructures, _structures);
+        attributes.Set(FormatNames.NumAtoms, _atoms);
+        attributes.Set(FormatNames.FormatVersion, FormatNames.Version);
+        attributes.Set(FormatNames.Created, _created);
+        attributes.Set(FormatNames.Modified, Now());
+        attributes.Set(FormatNames.Writer, WriterName);
+        attributes.Set(FormatNames.Compression, Compression.ToString());
+        var stats = new DatasetStatistics();
+        stats.Merge(_existingStats);
+        stats.Merge(_stats);
+        stats.WriteTo(attributes);
+        foreach (var (key, value) in extraMetadata ?? new Dictionary<string, object?>())
+            MetadataValues.Write(attributes, key, value);
+    }
+
+    private void Fault()
+    {
+        if (_state is WriterState.Faulted) return;
+        _state = WriterState.Faulted;
+        Rollback();
+    }
+
+    private void Rollback()
+    {
+        if (_inPlace)
+        {
+            // Best effort: cut every dataset back to what the file had, so an appended file is as it was.
+            try
+            {
+                foreach (var column in Columns()) column.Rollback();
+                _file?.Flush();
+            }
+            catch (Exception e) when (e is H5Exception or IOException)
+            {
+                // The original failure is what the caller needs to see; this one adds nothing to it.
+            }
+        }
+        Release(deletePartial: !_inPlace);
+    }
+
+    private void Release(bool deletePartial)
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+        _file = null;
+        if (deletePartial)
+        {
+            try
+            {
+                File.Delete(_writePath);
+            }
+            catch (IOException)
+            {
+                // Nothing else can be done; the next writer to this path replaces the stale partial file.
+            }
+        }
+    }
+
+    private IEnumerable<IDatasetColumn> Columns() =>
+        [_numbers, _numbersSplits, _positions, _cells, _pbc, _energy, _forces, _forcesSplits, _stress, _stressMask, _indices];
+
+    private T Own<T>(T item) where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    private static string Now() => DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static string WriterName { get; } =
+        $"MlffData {typeof(HDF5DatasetWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0"}";
+}

@@ -1,0 +1,11 @@
+namespace MlffData.Format;
+
+/// <summary>What the writer does with every column alike, whatever its element type.</summary>
+internal interface IDatasetColumn : IDisposable
+{
+    /// <summary>Writes buffered rows, creating the dataset if needed.</summary>
+    void Flush(bool whole = false);
+
+    /// <summary>Drops buffered rows and shrinks the dataset to the rows it had when opened.</summary>
+    void Rollback();
+}

@@ -1,0 +1,56 @@
+using MlffData.Native;
+
+namespace MlffData.Hdf5;
+
+/// <summary>An HDF5 file, which is also its root group.</summary>
+public sealed class H5File : H5Group
+{
+    private H5File(H5FileHandle handle, string fileName) : base(handle, "/") => FileName = fileName;
+
+    /// <summary>The file's path as it was opened.</summary>
+    public string FileName { get; }
+
+    /// <summary>Whether the file was opened read-only.</summary>
+    public bool ReadOnly { get; private init; }
+
+    /// <summary>Creates a file, replacing an existing one when <paramref name="overwrite"/> is true.</summary>
+    /// <exception cref="H5Exception">The file cannot be created (or exists and overwrite is false).</exception>
+    public static H5File Create(string fileName, bool overwrite = true)
+    {
+        H5Runtime.EnsureReady();
+        var handle = H5Error.Check(H5F.Create(fileName, overwrite ? H5F.AccTrunc : H5F.AccExcl, H5PropertyListHandle.Default, H5PropertyListHandle.Default), "H5Fcreate", fileName);
+        return new H5File(handle, fileName);
+    }
+
+    /// <summary>Opens an existing file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="H5Exception">The file is not HDF5, is damaged, or is locked by a writer.</exception>
+    public static H5File Open(string fileName, bool readOnly = true)
+    {
+        H5Runtime.EnsureReady();
+        // libhdf5 reports a missing file as a generic open failure; say what it really is.
+        if (!File.Exists(fileName)) throw new FileNotFoundException($"No such file: {fileName}", fileName);
+        var handle = H5Error.Check(H5F.Open(fileName, readOnly ? H5F.AccRdonly : H5F.AccRdwr, H5PropertyListHandle.Default), "H5Fopen", fileName);
+        return new H5File(handle, fileName) { ReadOnly = readOnly };
+    }
+
+    /// <summary>Writes the library's cached metadata and raw data to the file (H5Fflush; not an fsync).</summary>
+    public void Flush() => H5Error.Check(H5F.Flush(Handle, H5F.ScopeLocal), "H5Fflush", FileName);
+
+    /// <summary>Size of the file in bytes as the library sees it.</summary>
+    public long Size
+    {
+        get
+        {
+            H5Error.Check(H5F.GetFileSize((H5FileHandle)Handle, out ulong size), "H5Fget_filesize", FileName);
+            return (long)size;
+        }
+    }
+
+    /// <summary>Ids of any kind still open in any file: zero once every object has been disposed.</summary>
+    public static long OpenObjectCount()
+    {
+        H5Runtime.EnsureReady();
+        return (long)H5F.GetObjCount(H5F.ObjAll, H5F.ObjAll);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text;
+using MlffData.Native;
+
+namespace MlffData.Hdf5;
+
+/// <summary>A group: creates and opens child groups and datasets, and carries attributes.</summary>
+public class H5Group : IDisposable
+{
+    internal H5Group(H5LocationHandle handle, string path)
+    {
+        Handle = handle;
+        Path = path;
+        Attributes = new H5Attributes(handle, path);
+    }
+
+    internal H5LocationHandle Handle { get; }
+
+    /// <summary>Path of the group in its file ("/" for the root), or the file name for a file.</summary>
+    public string Path { get; }
+
+    /// <summary>The group's attributes.</summary>
+    public H5Attributes Attributes { get; }
+
+    /// <summary>Creates a child group.</summary>
+    public H5Group CreateGroup(string name) =>
+        new(H5Error.Check(H5G.Create(Handle, name, H5PropertyListHandle.Default, H5PropertyListHandle.Default, H5PropertyListHandle.Default), "H5Gcreate2", Child(name)), Child(name));
+
+    /// <summary>Opens a child group.</summary>
+    /// <exception cref="H5ObjectNotFoundException">There is no such group.</exception>
+    public H5Group OpenGroup(string name) =>
+        new(H5Error.Check(H5G.Open(Handle, name, H5PropertyListHandle.Default), "H5Gopen2", Child(name)), Child(name));
+
+    /// <summary>True when a link of that name (a relative path is allowed) exists.</summary>
+    public bool Contains(string name)
+    {
+        // H5Lexists fails rather than answering false when an intermediate group is missing: walk the path.
+        var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 1; i <= parts.Length; i++)
+            if (H5Error.Check(H5L.Exists(Handle, string.Join('/', parts, 0, i), H5PropertyListHandle.Default), "H5Lexists", Child(name)) <= 0)
+                return false;
+        return true;
+    }
+
+    /// <summary>What a child is: "group", "dataset", "other", or null when it does not exist.</summary>
+    public string? KindOf(string name)
+    {
+        if (!Contains(name)) return null;
+        long id = H5O.Open(Handle, name, H5PropertyListHandle.Default);
+        if (id < 0) H5Error.Throw("H5Oopen", Child(name));
+        try
+        {
+            using var probe = new H5GroupHandleProbe(id);
+            return H5I.GetType(probe) switch { H5I.TypeGroup => "group", H5I.TypeDataset => "dataset", _ => "other" };
+        }
+        finally
+        {
+            H5O.Close(id);
+        }
+    }
+
+    /// <summary>Names of the group's links, in name order.</summary>
+    public unsafe IReadOnlyList<string> MemberNames()
+    {
+        H5Error.Check(H5G.GetInfo(Handle, out var info), "H5Gget_info", Path);
+        var names = new List<string>((int)info.NumLinks);
+        for (ulong i = 0; i < info.NumLinks; i++)
+        {
+            nint length = (nint)H5Error.Check(H5L.GetNameByIdx(Handle, ".", H5L.IndexName, H5L.IterInc, i, null, 0, H5PropertyListHandle.Default), "H5Lget_name_by_idx", Path);
+            var buffer = new byte[length + 1];
+            fixed (byte* p = buffer)
+                H5Error.Check(H5L.GetNameByIdx(Handle, ".", H5L.IndexName, H5L.IterInc, i, p, (nuint)buffer.Length, H5PropertyListHandle.Default), "H5Lget_name_by_idx", Path);
+            names.Add(Encoding.UTF8.GetString(buffer, 0, (int)length));
+        }
+        return names;
+    }
+
+    /// <summary>Creates a chunked dataset extensible along its first axis, with zero rows.</summary>
+    /// <param name="name">Name of the dataset in this group.</param>
+    /// <param name="rowShape">Shape of one row: [] for (n,), [3] for (n, 3), [3, 3] for (n, 3, 3).</param>
+    /// <param name="chunkRows">Rows per chunk along the first axis.</param>
+    /// <param name="filters">Filter pipeline; null for none.</param>
+    public H5Dataset<T> CreateDataset<T>(string name, int[] rowShape, long chunkRows, H5FilterPipeline? filters = null) where T : unmanaged =>
+        H5Dataset<T>.Create(this, name, rowShape, chunkRows, filters ?? H5FilterPipeline.None);
+
+    /// <summary>Opens a dataset of element type T, checking that its file type matches.</summary>
+    /// <exception cref="H5ObjectNotFoundException">There is no such dataset.</exception>
+    /// <exception cref="InvalidDataException">The dataset's type does not match T.</exception>
+    public H5Dataset<T> OpenDataset<T>(string name) where T : unmanaged => H5Dataset<T>.Open(this, name);
+
+    internal string Child(string name) => Path.EndsWith('/') ? Path + name : $"{Path}/{name}";
+
+    /// <inheritdoc />
+    public virtual void Dispose()
+    {
+        Handle.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A non-owning view of an id opened by H5Oopen, so H5Iget_type can take it.</summary>
+    private sealed class H5GroupHandleProbe : H5Handle
+    {
+        internal H5GroupHandleProbe(long id) : base(id, ownsHandle: false) { }
+
+        protected override bool ReleaseHandle() => true;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+
+namespace MlffData.Native;
+
+/// <summary>Dataset functions (H5Dpublic.h).</summary>
+internal static partial class H5D
+{
+    internal const int LayoutChunked = 2;
+    internal const int FillTimeNever = 2;
+    internal const int AllocTimeIncr = 3;
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dcreate2", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial H5DatasetHandle Create(H5LocationHandle loc, string name, H5TypeHandle type, H5SpaceHandle space, H5PropertyListHandle lcpl, H5PropertyListHandle dcpl, H5PropertyListHandle dapl);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dopen2", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial H5DatasetHandle Open(H5LocationHandle loc, string name, H5PropertyListHandle dapl);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dclose")]
+    internal static partial int Close(nint dataset);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dget_space")]
+    internal static partial H5SpaceHandle GetSpace(H5DatasetHandle dataset);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dget_type")]
+    internal static partial H5TypeHandle GetType(H5DatasetHandle dataset);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dget_create_plist")]
+    internal static partial H5PropertyListHandle GetCreatePlist(H5DatasetHandle dataset);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dget_storage_size")]
+    internal static partial ulong GetStorageSize(H5DatasetHandle dataset);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dset_extent")]
+    internal static partial int SetExtent(H5DatasetHandle dataset, [In] ulong[] size);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dwrite")]
+    internal static unsafe partial int Write(H5DatasetHandle dataset, H5TypeHandle memType, H5SpaceHandle memSpace, H5SpaceHandle fileSpace, H5PropertyListHandle xfer, void* buffer);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Dread")]
+    internal static unsafe partial int Read(H5DatasetHandle dataset, H5TypeHandle memType, H5SpaceHandle memSpace, H5SpaceHandle fileSpace, H5PropertyListHandle xfer, void* buffer);
+}

@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+
+namespace MlffData.Native;
+
+/// <summary>
+/// The few libc calls .NET does not expose: a directory fsync, which makes a rename durable
+/// (libhdf5 never calls fsync itself; RELIABILITY.md 1.3).
+/// </summary>
+internal static partial class Posix
+{
+    private const int ORdonly = 0;
+    private const int ODirectory = 0x10000;
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+
+    /// <summary>fsyncs a directory so that a rename inside it survives power loss.</summary>
+    /// <exception cref="IOException">The directory cannot be opened or synced.</exception>
+    internal static void FsyncDirectory(string directory)
+    {
+        int fd = Open(directory, ORdonly | ODirectory);
+        if (fd < 0)
+            throw new IOException($"Cannot open directory '{directory}' to sync it (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Fsync(fd) != 0)
+                throw new IOException($"fsync of directory '{directory}' failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+}
