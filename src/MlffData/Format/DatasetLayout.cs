@@ -32,8 +32,8 @@ internal sealed class DatasetLayout : IDisposable
     internal H5Dataset<bool> StressMask { get; private set; } = null!;
     internal H5Dataset<long> StructureIndices { get; private set; } = null!;
 
-    /// <summary>S, the number of structures.</summary>
-    internal long NumStructures => Energy.Rows;
+    /// <summary>S, the number of structures: the splits define them, every other per-structure dataset must agree.</summary>
+    internal long NumStructures => AtomicNumbersSplits.Rows - 1;
 
     /// <summary>A, the number of atoms.</summary>
     internal long NumAtoms => AtomicNumbers.Rows;
@@ -84,6 +84,8 @@ internal sealed class DatasetLayout : IDisposable
 
     private void CheckShapes()
     {
+        if (AtomicNumbersSplits.Rows < 1)
+            throw new DatasetFormatException(FileName, AtomicNumbersSplits.Path, "is empty, expected at least the leading 0");
         long s = NumStructures, a = NumAtoms;
         Expect(AtomicNumbers, [], a, "A");
         Expect(AtomicNumbersSplits, [], s + 1, "S + 1");

@@ -76,19 +76,33 @@ public static class Hdf5Library
         if (_handle == 0) Load();
     }
 
-    internal static H5TypeHandle NativeInt8 { get; private set; } = null!;
-    internal static H5TypeHandle NativeInt32 { get; private set; } = null!;
-    internal static H5TypeHandle NativeInt64 { get; private set; } = null!;
-    internal static H5TypeHandle NativeFloat { get; private set; } = null!;
-    internal static H5TypeHandle NativeDouble { get; private set; } = null!;
-    internal static H5TypeHandle NativeUInt8 { get; private set; } = null!;
-    internal static H5TypeHandle StdI8Le { get; private set; } = null!;
-    internal static H5TypeHandle StdI32Le { get; private set; } = null!;
-    internal static H5TypeHandle StdI64Le { get; private set; } = null!;
-    internal static H5TypeHandle StdU8Le { get; private set; } = null!;
-    internal static H5TypeHandle IeeeF32Le { get; private set; } = null!;
-    internal static H5TypeHandle IeeeF64Le { get; private set; } = null!;
-    internal static H5TypeHandle CString { get; private set; } = null!;
+    // Predefined types: a fresh non-owning wrapper per use, so that disposing one never invalidates another.
+    internal static H5TypeHandle NativeInt8 => H5TypeHandle.Predefined(_nativeInt8);
+    private static long _nativeInt8;
+    internal static H5TypeHandle NativeInt32 => H5TypeHandle.Predefined(_nativeInt32);
+    private static long _nativeInt32;
+    internal static H5TypeHandle NativeInt64 => H5TypeHandle.Predefined(_nativeInt64);
+    private static long _nativeInt64;
+    internal static H5TypeHandle NativeFloat => H5TypeHandle.Predefined(_nativeFloat);
+    private static long _nativeFloat;
+    internal static H5TypeHandle NativeDouble => H5TypeHandle.Predefined(_nativeDouble);
+    private static long _nativeDouble;
+    internal static H5TypeHandle NativeUInt8 => H5TypeHandle.Predefined(_nativeUInt8);
+    private static long _nativeUInt8;
+    internal static H5TypeHandle StdI8Le => H5TypeHandle.Predefined(_stdI8Le);
+    private static long _stdI8Le;
+    internal static H5TypeHandle StdI32Le => H5TypeHandle.Predefined(_stdI32Le);
+    private static long _stdI32Le;
+    internal static H5TypeHandle StdI64Le => H5TypeHandle.Predefined(_stdI64Le);
+    private static long _stdI64Le;
+    internal static H5TypeHandle StdU8Le => H5TypeHandle.Predefined(_stdU8Le);
+    private static long _stdU8Le;
+    internal static H5TypeHandle IeeeF32Le => H5TypeHandle.Predefined(_ieeeF32Le);
+    private static long _ieeeF32Le;
+    internal static H5TypeHandle IeeeF64Le => H5TypeHandle.Predefined(_ieeeF64Le);
+    private static long _ieeeF64Le;
+    internal static H5TypeHandle CString => H5TypeHandle.Predefined(_cString);
+    private static long _cString;
 
     internal static long ClassFileCreate { get; private set; }
     internal static long ClassFileAccess { get; private set; }
@@ -103,21 +117,20 @@ public static class Hdf5Library
     private static unsafe void ReadGlobals(nint library)
     {
         long Read(string symbol) => *(long*)NativeLibrary.GetExport(library, symbol);
-        H5TypeHandle Type(string symbol) => H5TypeHandle.Predefined(Read(symbol));
 
-        NativeInt8 = Type("H5T_NATIVE_INT8_g");
-        NativeInt32 = Type("H5T_NATIVE_INT32_g");
-        NativeInt64 = Type("H5T_NATIVE_INT64_g");
-        NativeUInt8 = Type("H5T_NATIVE_UINT8_g");
-        NativeFloat = Type("H5T_NATIVE_FLOAT_g");
-        NativeDouble = Type("H5T_NATIVE_DOUBLE_g");
-        StdI8Le = Type("H5T_STD_I8LE_g");
-        StdI32Le = Type("H5T_STD_I32LE_g");
-        StdI64Le = Type("H5T_STD_I64LE_g");
-        StdU8Le = Type("H5T_STD_U8LE_g");
-        IeeeF32Le = Type("H5T_IEEE_F32LE_g");
-        IeeeF64Le = Type("H5T_IEEE_F64LE_g");
-        CString = Type("H5T_C_S1_g");
+        _nativeInt8 = Read("H5T_NATIVE_INT8_g");
+        _nativeInt32 = Read("H5T_NATIVE_INT32_g");
+        _nativeInt64 = Read("H5T_NATIVE_INT64_g");
+        _nativeUInt8 = Read("H5T_NATIVE_UINT8_g");
+        _nativeFloat = Read("H5T_NATIVE_FLOAT_g");
+        _nativeDouble = Read("H5T_NATIVE_DOUBLE_g");
+        _stdI8Le = Read("H5T_STD_I8LE_g");
+        _stdI32Le = Read("H5T_STD_I32LE_g");
+        _stdI64Le = Read("H5T_STD_I64LE_g");
+        _stdU8Le = Read("H5T_STD_U8LE_g");
+        _ieeeF32Le = Read("H5T_IEEE_F32LE_g");
+        _ieeeF64Le = Read("H5T_IEEE_F64LE_g");
+        _cString = Read("H5T_C_S1_g");
         ClassFileCreate = Read("H5P_CLS_FILE_CREATE_ID_g");
         ClassFileAccess = Read("H5P_CLS_FILE_ACCESS_ID_g");
         ClassDatasetCreate = Read("H5P_CLS_DATASET_CREATE_ID_g");

@@ -1,0 +1,16 @@
+using System.CommandLine;
+using MlffData.Cli.Commands;
+
+namespace MlffData.Cli;
+
+/// <summary>The <c>mlff-data</c> tool: one subcommand per job, each mapping library exceptions to exit codes.</summary>
+public static class Program
+{
+    /// <summary>Runs the tool; returns the exit code.</summary>
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("mlff-data: write machine-learning force-field datasets into HDF5 (FORMAT.md layout), read back by plain h5py.");
+        root.Subcommands.Add(ConvertCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}
