@@ -108,7 +108,8 @@ internal static class ConvertCommand
         long added = writer.Count - before;
         long size = new FileInfo(request.Output).Length;
         long raw = RawBytes(writer.Count, writer.NumAtoms);
-        Console.WriteLine($"Wrote {added:N0} structures ({writer.NumAtoms:N0} atoms in {writer.Count:N0} structures in the file) to {request.Output}");
+        string total = request.Append ? $"; the file now holds {writer.Count:N0} structures, {writer.NumAtoms:N0} atoms" : $" ({writer.NumAtoms:N0} atoms)";
+        Console.WriteLine($"Wrote {added:N0} structures{total} to {request.Output}");
         Console.WriteLine($"  {format} input, {writer.Compression} compression: {Human(size)}, {100.0 * size / Math.Max(1, raw):F1}% of uncompressed ({Human(raw)}), {clock.Elapsed.TotalSeconds:F2} s");
         return 0;
     }

@@ -1,0 +1,34 @@
+using System.Diagnostics;
+
+namespace MlffData.UnitTests.TestSupport;
+
+/// <summary>Runs the real <c>mlff-data</c> tool (built beside the tests) as a separate process.</summary>
+public static class CliRunner
+{
+    /// <summary>The tool's entry assembly, copied next to the test assembly by the project reference.</summary>
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "mlff-data.dll");
+
+    /// <summary>Starts the tool without waiting.</summary>
+    public static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Runs the tool to the end.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        using var process = Start(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
