@@ -11,9 +11,6 @@ internal static class StructureValidator
     /// <summary>Largest atomic number (oganesson).</summary>
     internal const int MaxAtomicNumber = 118;
 
-    // The pairwise distance check is O(n^2); past this many atoms it would cost more than the write itself.
-    private const int MaxAtomsForDistanceCheck = 5000;
-
     /// <summary>Checks the shapes that the layout depends on.</summary>
     internal static void CheckShapes(long index, Structure structure, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress)
     {
@@ -73,57 +70,137 @@ internal static class StructureValidator
                 break;
             }
         }
-        if (structure.NumAtoms <= MaxAtomsForDistanceCheck && ClosestPair(structure, options.MinDistanceWarning) is var (a, b, d))
+        if (ClosestPair(structure, options.MinDistanceWarning) is var (a, b, d))
             options.Warning($"Structure {index}: atoms {a} and {b} are {d:F3} Å apart (closer than {options.MinDistanceWarning} Å)");
     }
 
     /// <summary>The first pair of atoms closer than the threshold, by minimum image on periodic axes.</summary>
+    /// <remarks>
+    /// Sort and sweep: atoms are sorted by their fractional coordinate along one axis k, and only pairs whose
+    /// coordinates differ by at most threshold / h_k (h_k is the spacing of the lattice planes normal to k) can be
+    /// closer than the threshold, so only those get the full minimum-image distance. O(n log n) for real structures
+    /// instead of O(n^2); for a molecule the "cell" is the identity and k is x.
+    /// </remarks>
     internal static (int A, int B, double Distance)? ClosestPair(Structure structure, double threshold)
     {
         int n = structure.NumAtoms;
+        if (n < 2) return null;
         var pos = structure.Positions;
-        double limit2 = threshold * threshold;
-        bool periodic = structure.Pbc[0] || structure.Pbc[1] || structure.Pbc[2];
-        if (!periodic)
+        bool[] pbc = structure.Pbc;
+        bool periodic = pbc[0] || pbc[1] || pbc[2];
+
+        // Fractional coordinates f = r C^-1 (rows of C are the lattice vectors); Cartesian ones when nothing is periodic.
+        Span<double> c = stackalloc double[9];
+        double[] frac;
+        int axis = 0;
+        double window;
+        if (periodic)
+        {
+            // 3 x 3 algebra on the stack: this runs for every structure, and allocation-free it costs ~1 µs.
+            structure.Cell.CopyTo(c);
+            if (!Invertible(c)) CompletedCell(structure).ToRowMajorArray().CopyTo(c);
+            Span<double> inverse = stackalloc double[9];
+            double volume = Invert(c, inverse);
+            frac = new double[3 * n];
+            for (int i = 0; i < n; i++)
+                for (int k = 0; k < 3; k++)
+                {
+                    double f = pos[3 * i] * inverse[k] + pos[3 * i + 1] * inverse[3 + k] + pos[3 * i + 2] * inverse[6 + k];
+                    frac[3 * i + k] = pbc[k] ? f - Math.Floor(f) : f;
+                }
+            // Sweep along the axis whose lattice planes lie furthest apart: the narrowest window in fractional units.
+            // The spacing of the planes normal to axis k is volume / |a_(k+1) x a_(k+2)|.
+            double best = 0;
+            for (int k = 0; k < 3; k++)
+            {
+                int a = 3 * ((k + 1) % 3), b = 3 * ((k + 2) % 3);
+                double cross = Math.Sqrt(Square(c[a + 1] * c[b + 2] - c[a + 2] * c[b + 1]) + Square(c[a + 2] * c[b] - c[a] * c[b + 2]) + Square(c[a] * c[b + 1] - c[a + 1] * c[b]));
+                double spacing = Math.Abs(volume) / cross;
+                if (spacing > best) (best, axis) = (spacing, k);
+            }
+            window = threshold / best;
+        }
+        else
+        {
+            c.Clear();
+            c[0] = c[4] = c[8] = 1;
+            frac = pos;
+            window = threshold;
+        }
+
+        // Small structures or windows covering half the cell: every pair is a candidate anyway.
+        if (n <= 32 || (pbc[axis] && window >= 0.5))
         {
             for (int i = 0; i < n; i++)
                 for (int j = i + 1; j < n; j++)
-                {
-                    double dx = pos[3 * j] - pos[3 * i], dy = pos[3 * j + 1] - pos[3 * i + 1], dz = pos[3 * j + 2] - pos[3 * i + 2];
-                    double d2 = dx * dx + dy * dy + dz * dz;
-                    if (d2 < limit2) return (i, j, Math.Sqrt(d2));
-                }
+                    if (Distance(frac, c, pbc, i, j) is var d && d < threshold) return Ordered(i, j, d);
             return null;
         }
 
-        // Fractional coordinates f = r C^-1 (rows of C are the lattice vectors); a difference is wrapped into
-        // [-0.5, 0.5) on periodic axes, then taken back to Cartesian. Exact for the usual, not too skewed, cells.
-        var cell = CompletedCell(structure);
-        var inverse = cell.Inverse();
-        var frac = new double[3 * n];
+        var order = new int[n];
+        var keys = new double[n];
         for (int i = 0; i < n; i++)
-            for (int k = 0; k < 3; k++)
-                frac[3 * i + k] = pos[3 * i] * inverse[0, k] + pos[3 * i + 1] * inverse[1, k] + pos[3 * i + 2] * inverse[2, k];
-        Span<double> c = stackalloc double[9];
-        for (int r = 0; r < 3; r++)
-            for (int k = 0; k < 3; k++)
-                c[3 * r + k] = cell[r, k];
-        bool p0 = structure.Pbc[0], p1 = structure.Pbc[1], p2 = structure.Pbc[2];
-        for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++)
-            {
-                double f0 = frac[3 * j] - frac[3 * i], f1 = frac[3 * j + 1] - frac[3 * i + 1], f2 = frac[3 * j + 2] - frac[3 * i + 2];
-                if (p0) f0 -= Math.Round(f0);
-                if (p1) f1 -= Math.Round(f1);
-                if (p2) f2 -= Math.Round(f2);
-                double dx = f0 * c[0] + f1 * c[3] + f2 * c[6];
-                double dy = f0 * c[1] + f1 * c[4] + f2 * c[7];
-                double dz = f0 * c[2] + f1 * c[5] + f2 * c[8];
-                double d2 = dx * dx + dy * dy + dz * dz;
-                if (d2 < limit2) return (i, j, Math.Sqrt(d2));
-            }
+        {
+            order[i] = i;
+            keys[i] = frac[3 * i + axis];
+        }
+        Array.Sort(keys, order);
+        for (int a = 0; a < n; a++)
+            for (int b = a + 1; b < n && keys[b] - keys[a] <= window; b++)
+                if (Distance(frac, c, pbc, order[a], order[b]) is var d && d < threshold) return Ordered(order[a], order[b], d);
+        if (pbc[axis])
+        {
+            // Pairs that meet across the periodic boundary of the sweep axis: the start of the order and its end.
+            for (int a = 0; a < n && keys[a] <= window; a++)
+                for (int b = n - 1; b > a && keys[a] + 1 - keys[b] <= window; b--)
+                    if (Distance(frac, c, pbc, order[a], order[b]) is var d && d < threshold) return Ordered(order[a], order[b], d);
+        }
         return null;
     }
+
+    /// <summary>Inverts a row-major 3 x 3 matrix by cofactors; returns its determinant.</summary>
+    private static double Invert(ReadOnlySpan<double> m, Span<double> inverse)
+    {
+        double c00 = m[4] * m[8] - m[5] * m[7], c01 = m[5] * m[6] - m[3] * m[8], c02 = m[3] * m[7] - m[4] * m[6];
+        double det = m[0] * c00 + m[1] * c01 + m[2] * c02;
+        double r = 1 / det;
+        inverse[0] = c00 * r;
+        inverse[1] = (m[2] * m[7] - m[1] * m[8]) * r;
+        inverse[2] = (m[1] * m[5] - m[2] * m[4]) * r;
+        inverse[3] = c01 * r;
+        inverse[4] = (m[0] * m[8] - m[2] * m[6]) * r;
+        inverse[5] = (m[2] * m[3] - m[0] * m[5]) * r;
+        inverse[6] = c02 * r;
+        inverse[7] = (m[1] * m[6] - m[0] * m[7]) * r;
+        inverse[8] = (m[0] * m[4] - m[1] * m[3]) * r;
+        return det;
+    }
+
+    /// <summary>True when the cell's volume is not negligible against its size (a well-conditioned inverse).</summary>
+    private static bool Invertible(ReadOnlySpan<double> m)
+    {
+        double det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+        double scale = 0;
+        foreach (var x in m) scale = Math.Max(scale, Math.Abs(x));
+        return scale > 0 && Math.Abs(det) > 1e-9 * scale * scale * scale;
+    }
+
+    /// <summary>Minimum-image distance of atoms i and j from fractional coordinates and the cell c (row-major).</summary>
+    private static double Distance(double[] frac, ReadOnlySpan<double> c, bool[] pbc, int i, int j)
+    {
+        double f0 = frac[3 * j] - frac[3 * i], f1 = frac[3 * j + 1] - frac[3 * i + 1], f2 = frac[3 * j + 2] - frac[3 * i + 2];
+        if (pbc[0]) f0 -= Math.Round(f0);
+        if (pbc[1]) f1 -= Math.Round(f1);
+        if (pbc[2]) f2 -= Math.Round(f2);
+        double dx = f0 * c[0] + f1 * c[3] + f2 * c[6];
+        double dy = f0 * c[1] + f1 * c[4] + f2 * c[7];
+        double dz = f0 * c[2] + f1 * c[5] + f2 * c[8];
+        return Math.Sqrt(dx * dx + dy * dy + dz * dz);
+    }
+
+    private static (int, int, double) Ordered(int i, int j, double d) => i < j ? (i, j, d) : (j, i, d);
+
+    private static double Square(double x) => x * x;
 
     /// <summary>Converts a 9-component stress (row-major 3 x 3) to Voigt xx yy zz yz xz xy as ASE does
     /// (off-diagonal pairs averaged); a 6-component stress is copied.</summary>
@@ -144,6 +221,7 @@ internal static class StructureValidator
 
     // A slab or wire has zero vectors on its non-periodic axes; fill them with unit vectors orthogonal to the others
     // so the cell can be inverted. Nothing is wrapped along those axes, so the choice does not change distances.
+    // Rare, so MathNet's general linear algebra is worth its allocations here.
     private static Matrix<double> CompletedCell(Structure structure)
     {
         var cell = Matrix<double>.Build.DenseOfRowMajor(3, 3, structure.Cell);

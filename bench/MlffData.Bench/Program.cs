@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MlffData.Format;
+
+namespace MlffData.Bench;
+
+/// <summary>
+/// Writer benchmark: our HDF5DatasetWriter (incremental, batch, append; none / lzf / gzip-4) against the h5py peer
+/// (seed style and numpy batch style) on the same kind of data, in one run. Prints a Markdown table of
+/// structures/s with ratios (ours / peer) and ends with one JSON line holding every figure.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        bool quick = args.Contains("--quick");
+        string repo = FindRepo();
+        string reference = Path.Combine(repo, "data", "samples", "reference_930.h5");
+        int count = quick ? 5000 : 20000;
+        int seedCount = quick ? 500 : 2000;
+        int repeats = quick ? 1 : 3;
+        string work = Path.Combine(Path.GetTempPath(), $"mlff-bench-{Environment.ProcessId}");
+        Directory.CreateDirectory(work);
+        try
+        {
+            Console.Error.WriteLine($"Preparing {count:N0} structures from {reference} ...");
+            var data = ReferenceData.Load(reference, count, seed: 0);
+            long atoms = data.Sum(d => (long)d.Structure.NumAtoms);
+            var rows = new List<Row>();
+            foreach (var compression in new[] { "none", "lzf", "gzip-4" })
+            {
+                Console.Error.WriteLine($"h5py peer, {compression} ...");
+                var batchPeer = PeerWriter.Run(repo, reference, Path.Combine(work, "peer-batch.h5"), "batch", compression, count);
+                PeerWriter.Result? seedPeer = compression == "none"
+                    ? PeerWriter.Run(repo, reference, Path.Combine(work, "peer-seed.h5"), "seed", compression, seedCount)
+                    : null;
+                foreach (var mode in new[] { "incremental", "batch", "append" })
+                {
+                    Console.Error.WriteLine($"ours, {mode}, {compression} ...");
+                    var (seconds, bytes) = Measure(() => WriteOurs(data, Path.Combine(work, "ours.h5"), mode, Compression.Parse(compression)), repeats);
+                    rows.Add(new Row(mode, compression, count / seconds, bytes, batchPeer.StructuresPerSecond, batchPeer.Bytes, seedPeer?.StructuresPerSecond));
+                }
+            }
+            Print(rows, count, atoms);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private sealed record Row(string Mode, string Compression, double Ours, long OurBytes, double PeerBatch, long PeerBytes, double? PeerSeed);
+
+    private static long WriteOurs(List<LabelledStructure> data, string path, string mode, Compression compression)
+    {
+        var options = new WriteOptions { Compression = compression, Warning = _ => { } };
+        switch (mode)
+        {
+            case "incremental":
+                using (var w = new HDF5DatasetWriter(path, options: options))
+                    foreach (var item in data) w.AddStructure(item);
+                break;
+            case "batch":
+                using (var w = new HDF5DatasetWriter(path, options: options))
+                    w.AddBatch(data);
+                break;
+            default:
+                // Half into a new file, the other half appended to it: the cost of opening, checking and continuing.
+                int half = data.Count / 2;
+                using (var w = new HDF5DatasetWriter(path, options: options))
+                    w.AddBatch(data.GetRange(0, half));
+                using (var w = new HDF5DatasetWriter(path, WriteMode.Append, options))
+                    w.AddBatch(data.GetRange(half, data.Count - half));
+                break;
+        }
+        return new FileInfo(path).Length;
+    }
+
+    private static (double Seconds, long Bytes) Measure(Func<long> run, int repeats)
+    {
+        var times = new List<double>();
+        long bytes = 0;
+        for (int i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            bytes = run();
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return (times[times.Count / 2], bytes);
+    }
+
+    private static void Print(List<Row> rows, int count, long atoms)
+    {
+        var md = new StringBuilder();
+        md.AppendLine($"Writing {count:N0} structures ({atoms:N0} atoms), median of runs; structures/s; ratio = ours / peer.");
+        md.AppendLine();
+        md.AppendLine("| mode | compression | ours (structures/s) | h5py batch | ratio vs batch | h5py seed style | ratio vs seed | file ours / h5py |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+            md.AppendLine($"| {r.Mode} | {r.Compression} | {r.Ours:N0} | {r.PeerBatch:N0} | {r.Ours / r.PeerBatch:F1}x | {(r.PeerSeed is { } s ? s.ToString("N0") : "-")} | {(r.PeerSeed is { } s2 ? $"{r.Ours / s2:F0}x" : "-")} | {(double)r.OurBytes / r.PeerBytes:F2} |");
+        Console.WriteLine(md.ToString());
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            structures = count,
+            atoms,
+            machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+            peak_rss_mb = Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20),
+            results = rows.Select(r => new { r.Mode, r.Compression, ours_per_s = Math.Round(r.Ours), h5py_batch_per_s = r.PeerBatch, h5py_seed_per_s = r.PeerSeed, ours_bytes = r.OurBytes, h5py_bytes = r.PeerBytes }),
+        }));
+    }
+
+    private static string FindRepo()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MlffDistiller.sln"))) return dir.FullName;
+        throw new InvalidOperationException("MlffDistiller.sln not found");
+    }
+}
