@@ -81,7 +81,7 @@ internal sealed class DatasetStatistics
 
     /// <summary>Chemical symbols present, by atomic number.</summary>
     public IReadOnlyList<string> ElementSymbols =>
-        Enumerable.Range(1, StructureValidator.MaxAtomicNumber).Where(z => _elements[z]).Select(ChemicalSymbols.Of).ToList();
+        Enumerable.Range(1, StructureValidator.MaxAtomicNumber).Where(z => _elements[z]).Select(ChemicalSymbols.Symbol).ToList();
 
     /// <summary>Writes FORMAT.md's statistics attributes; energy ones only when there is an energy.</summary>
     public void WriteTo(H5Attributes attributes)
@@ -136,8 +136,7 @@ internal sealed class DatasetStatistics
         if (symbols is null) return false;
         foreach (var symbol in symbols)
         {
-            int z = ChemicalSymbols.NumberOf(symbol);
-            if (z <= 0) return false;
+            if (!ChemicalSymbols.TryGetAtomicNumber(symbol, out int z)) return false;
             stats._elements[z] = true;
         }
         stats._count = count;

@@ -9,7 +9,7 @@ namespace MlffData.Format;
 internal static class StructureValidator
 {
     /// <summary>Largest atomic number (oganesson).</summary>
-    internal const int MaxAtomicNumber = 118;
+    internal const int MaxAtomicNumber = ChemicalSymbols.MaxAtomicNumber;
 
     /// <summary>Checks the shapes that the layout depends on.</summary>
     internal static void CheckShapes(long index, Structure structure, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress)

@@ -12,7 +12,12 @@ public static class PythonScript
     public const string Interpreter = "/usr/bin/python3";
 
     /// <summary>Runs Python code with arguments; returns standard output, and fails with standard error on a non-zero exit.</summary>
-    public static string Run(string code, params string[] args)
+    public static string Run(string code, params string[] args) => Execute(code, ["-", .. args]);
+
+    /// <summary>Runs a Python script file with arguments; returns standard output.</summary>
+    public static string RunFile(string script, params string[] args) => Execute(null, [script, .. args]);
+
+    private static string Execute(string? stdin, string[] args)
     {
         File.Exists(Interpreter).Should().BeTrue($"{Interpreter} is required (scripts/bootstrap installs python3-ase, python3-h5py, python3-numpy)");
         var start = new ProcessStartInfo(Interpreter)
@@ -21,15 +26,23 @@ public static class PythonScript
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            StandardOutputEncoding = System.Text.Encoding.UTF8,
         };
-        start.ArgumentList.Add("-");
         foreach (var a in args) start.ArgumentList.Add(a);
+        // Python's own locale would otherwise decide the text encoding of its output.
+        start.Environment["PYTHONIOENCODING"] = "utf-8";
+        start.Environment["PYTHONUTF8"] = "1";
         using var process = Process.Start(start)!;
-        process.StandardInput.Write(code);
+        if (stdin is not null) process.StandardInput.Write(stdin);
         process.StandardInput.Close();
+        // Read both streams at once so a chatty stderr cannot block the process while we wait on stdout.
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"python {string.Join(' ', args)} did not finish in 5 minutes");
+        }
         process.ExitCode.Should().Be(0, $"the Python script failed:\n{stderr.Result}");
         return stdout.Result;
     }

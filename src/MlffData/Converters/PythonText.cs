@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace MlffData.Converters;
+
+/// <summary>
+/// Python's reading of text, on spans and without allocating: <c>str.isspace</c>, <c>str.split()</c> tokens,
+/// <c>float()</c> and <c>int()</c>. ASE parses extxyz with these, so a token we accept gives exactly the value ASE gets.
+/// </summary>
+internal static class PythonText
+{
+    // Powers of ten that are exact doubles.
+    private static readonly double[] ExactPowersOfTen =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    /// <summary>Python's <c>str.isspace</c> for one character, which <c>str.split()</c> and <c>str.strip()</c> use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsSpace(char c)
+    {
+        if (c <= ' ')
+            return c == ' ' || (uint)(c - '\t') <= '\r' - '\t' || (uint)(c - '\x1c') <= '\x1f' - '\x1c';
+        // .NET's whitespace set equals Python's outside the ASCII control range above (U+0085, U+00A0, U+2028 ...).
+        return c >= '\x85' && char.IsWhiteSpace(c);
+    }
+
+    /// <summary>Whether a line is empty after Python's <c>str.strip()</c>.</summary>
+    public static bool IsBlank(ReadOnlySpan<char> line) => SkipSpace(line, 0) == line.Length;
+
+    /// <summary>The span without leading and trailing Python whitespace.</summary>
+    public static ReadOnlySpan<char> Strip(ReadOnlySpan<char> s)
+    {
+        int start = SkipSpace(s, 0), end = s.Length;
+        while (end > start && IsSpace(s[end - 1])) end--;
+        return s[start..end];
+    }
+
+    /// <summary>The first index at or after start that is not whitespace; text.Length if none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SkipSpace(ReadOnlySpan<char> text, int start)
+    {
+        // Plain spaces pad "%16.8f" columns; test for them before the full whitespace check.
+        while (start < text.Length && (text[start] == ' ' || IsSpace(text[start])))
+            start++;
+        return start;
+    }
+
+    /// <summary>The end of the token starting at start: the next whitespace or text.Length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int TokenEnd(ReadOnlySpan<char> text, int start)
+    {
+        while (start < text.Length && !IsSpace(text[start]))
+            start++;
+        return start;
+    }
+
+    /// <summary>
+    /// Parses a token as Python's <c>float()</c> does, to the same double: decimal and exponent forms,
+    /// underscores between digits, and inf/infinity/nan in any case with an optional sign.
+    /// </summary>
+    /// <param name="token">The token, without surrounding whitespace.</param>
+    /// <param name="value">The value; 0 when the token is rejected.</param>
+    public static bool TryParseFloat(ReadOnlySpan<char> token, out double value)
+    {
+        if (token.Length > 0 && ScanShortDecimal(token, out value) == token.Length)
+            return true;
+        // .NET's parser is correctly rounded (IEEE 754-2008) like CPython's, and what it accepts is a subset of what
+        // float() accepts, apart from trailing NULs, which it ignores; those are refused first.
+        if (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && !token.Contains('\0'))
+        {
+            // .NET returns a NaN with the sign bit set for "nan"; CPython's float("nan") has it clear and float("-nan") set.
+            if (double.IsNaN(value))
+                value = BitConverter.Int64BitsToDouble(token[0] == '-' ? unchecked((long)0xFFF8000000000000) : 0x7FF8000000000000);
+            return true;
+        }
+        return TryParseFloatSlow(token, out value);
+    }
+
+    /// <summary>
+    /// Parses the token at the start of text when it is a plain decimal such as "-12.34567890" (what "%16.8f" writes)
+    /// with at most 15 significant digits and 22 decimals, giving exactly float()'s double.
+    /// </summary>
+    /// <param name="text">Text starting with the token; the token ends at whitespace or at the end.</param>
+    /// <param name="value">The value, when parsed.</param>
+    /// <returns>The token's length, or 0 when it is not such a decimal and needs <see cref="TryParseFloat"/>.</returns>
+    /// <remarks>
+    /// Clinger's fast path: the digits form an integer m &lt; 2^53 and 10^k with k &lt;= 22 is exact, so the one IEEE
+    /// division m / 10^k is correctly rounded, as the general parse is. This saves finding the token's end first.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int ScanShortDecimal(ReadOnlySpan<char> text, out double value)
+    {
+        value = 0;
+        int i = 0;
+        bool negative = false;
+        if (text.Length > 0 && text[0] is '-' or '+')
+        {
+            negative = text[0] == '-';
+            i = 1;
+        }
+        int firstDigit = i;
+        ulong mantissa = 0;
+        int significant = 0, decimals = 0;
+        bool seenPoint = false;
+        for (; i < text.Length; i++)
+        {
+            char c = text[i];
+            uint d = (uint)(c - '0');
+            if (d <= 9)
+            {
+                // 15 significant digits stay below 2^53 whatever they are; leading zeros do not count.
+                if ((mantissa != 0 || d != 0) && ++significant > 15)
+                    return 0;
+                mantissa = mantissa * 10 + d;
+                if (seenPoint)
+                    decimals++;
+            }
+            else if (c == '.' && !seenPoint)
+            {
+                seenPoint = true;
+            }
+            else if (IsSpace(c))
+            {
+                break;
+            }
+            else
+            {
+                return 0;
+            }
+        }
+        // At least one digit before or after the point: ".", "-" and "-." are not numbers.
+        if (i - firstDigit == (seenPoint ? 1 : 0) || decimals > 22)
+            return 0;
+        double result = mantissa / ExactPowersOfTen[decimals];
+        value = negative ? -result : result;
+        return i;
+    }
+
+    /// <summary>
+    /// Parses a token as Python's <c>int()</c> does (sign, digits, underscores between digits, leading zeros).
+    /// A value outside the range of long saturates to long.MinValue or long.MaxValue, so callers' range checks refuse it.
+    /// </summary>
+    /// <param name="token">The token; surrounding Python whitespace is allowed, as int() strips it.</param>
+    /// <param name="value">The value; 0 when the token is rejected.</param>
+    public static bool TryParseInt(ReadOnlySpan<char> token, out long value)
+    {
+        value = 0;
+        var s = Strip(token);
+        if (s.IsEmpty)
+            return false;
+        bool negative = false;
+        int i = 0;
+        if (s[0] is '+' or '-')
+        {
+            negative = s[0] == '-';
+            i = 1;
+        }
+        if (i == s.Length)
+            return false;
+        // Accumulate as a negative number so that long.MinValue fits; saturate instead of wrapping.
+        long accumulated = 0;
+        bool saturated = false;
+        bool previousWasDigit = false;
+        for (; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (c == '_')
+            {
+                if (!previousWasDigit || i + 1 == s.Length || !char.IsAsciiDigit(s[i + 1]))
+                    return false;
+                previousWasDigit = false;
+                continue;
+            }
+            if (!char.IsAsciiDigit(c))
+                return false;
+            previousWasDigit = true;
+            int digit = c - '0';
+            if (accumulated < (long.MinValue + digit) / 10)
+                saturated = true;
+            else
+                accumulated = accumulated * 10 - digit;
+        }
+        if (saturated)
+            value = negative ? long.MinValue : long.MaxValue;
+        else if (negative)
+            value = accumulated;
+        else
+            value = accumulated == long.MinValue ? long.MaxValue : -accumulated;
+        return true;
+    }
+
+    private static bool TryParseFloatSlow(ReadOnlySpan<char> token, out double value)
+    {
+        value = 0;
+        if (token.IsEmpty || token.Contains('\0'))
+            return false;
+        var body = token[0] is '+' or '-' ? token[1..] : token;
+        bool negative = token[0] == '-';
+        // .NET knows "Infinity" and "NaN" but not Python's shorter "inf", and not every signed spelling.
+        if (body.Equals("inf", StringComparison.OrdinalIgnoreCase) || body.Equals("infinity", StringComparison.OrdinalIgnoreCase))
+        {
+            value = negative ? double.NegativeInfinity : double.PositiveInfinity;
+            return true;
+        }
+        if (body.Equals("nan", StringComparison.OrdinalIgnoreCase))
+        {
+            value = BitConverter.Int64BitsToDouble(negative ? unchecked((long)0xFFF8000000000000) : 0x7FF8000000000000);
+            return true;
+        }
+        if (!token.Contains('_'))
+            return false;
+        // PEP 515: an underscore is allowed only between two digits; drop them and parse what is left.
+        Span<char> digits = token.Length <= 256 ? stackalloc char[token.Length] : new char[token.Length];
+        int n = 0;
+        for (int i = 0; i < token.Length; i++)
+        {
+            char c = token[i];
+            if (c == '_')
+            {
+                if (i == 0 || i + 1 == token.Length || !char.IsAsciiDigit(token[i - 1]) || !char.IsAsciiDigit(token[i + 1]))
+                    return false;
+                continue;
+            }
+            digits[n++] = c;
+        }
+        return double.TryParse(digits[..n], NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+}
