@@ -74,7 +74,9 @@ internal static class LzfFilter
 
     private static unsafe nuint Decompress(ReadOnlySpan<byte> input, uint chunkBytes, nuint* bufferSize, void** buffer)
     {
-        // The chunk's byte size, recorded in the filter's parameters, is the output size; without it grow as h5py does.
+        // h5py and we record the chunk's byte size in the filter's parameters. A chunk never holds more than that,
+        // so output that does not fit is corruption, not a reason to grow (a hostile file could claim gigabytes).
+        // Files without the size (other writers) are grown as h5py does, up to a fixed cap.
         long capacity = chunkBytes != 0 ? chunkBytes : (long)*bufferSize;
         while (capacity > 0 && capacity <= MaxChunkBytes)
         {
@@ -89,6 +91,7 @@ internal static class LzfFilter
                 return (nuint)written;
             }
             H5.FreeMemory(output);
+            if (chunkBytes != 0) return 0;
             capacity += Math.Max((long)*bufferSize, 1);
         }
         return 0;

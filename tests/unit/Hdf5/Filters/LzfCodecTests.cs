@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using MlffData.UnitTests.TestSupport;
 using MlffData.Hdf5.Filters;
 
 namespace MlffData.UnitTests.Hdf5.Filters;
@@ -11,7 +10,6 @@ namespace MlffData.UnitTests.Hdf5.Filters;
 /// </summary>
 public sealed class LzfCodecTests : IDisposable
 {
-    private const string Python = "/usr/bin/python3";
     private const int E2Big = 7;
     private const int EInval = 22;
 
@@ -538,48 +536,8 @@ public sealed class LzfCodecTests : IDisposable
 
     private string TempPath(string name) => Path.Combine(_directory.FullName, name);
 
-    private static string RunOracle(IEnumerable<string> arguments)
-    {
-        File.Exists(Python).Should().BeTrue("{0} with python3-h5py is the oracle; scripts/bootstrap installs it", Python);
-        var start = new ProcessStartInfo(Python)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(OracleScript());
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Python}.");
-
-        // Both pipes are drained at once so that neither can fill up and stall the script.
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit(TimeSpan.FromMinutes(2)).Should().BeTrue("the h5py oracle should finish");
-        process.ExitCode.Should().Be(0, "the h5py oracle failed: {0}", error.Result);
-        return output;
-    }
-
-    // The script sits next to this file. Tests run from the repository's artifacts/, so walking up to the solution
-    // finds it; a build whose ArtifactsPath points elsewhere falls back to where this file was compiled from.
-    private static string OracleScript([CallerFilePath] string thisFile = "")
-    {
-        const string Name = "lzf_oracle.py";
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "MlffDistiller.sln")))
-            {
-                return Path.Combine(directory.FullName, "tests", "unit", "Hdf5", "Filters", Name);
-            }
-        }
-
-        string besideSource = Path.Combine(Path.GetDirectoryName(thisFile) ?? ".", Name);
-        File.Exists(besideSource).Should().BeTrue(
-            "{0} is found above {1} (no MlffDistiller.sln there) or beside {2}", Name, AppContext.BaseDirectory, thisFile);
-        return besideSource;
-    }
+    private static string RunOracle(IEnumerable<string> arguments) =>
+        PythonScript.RunFile(RepoPaths.Of("tests", "unit", "Hdf5", "Filters", "lzf_oracle.py"), [.. arguments]);
 
     private sealed record Sample(string Name, string DType, byte[] Bytes)
     {
