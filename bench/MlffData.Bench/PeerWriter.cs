@@ -8,6 +8,14 @@ internal static class PeerWriter
 {
     internal sealed record Result(string Style, string Compression, long Structures, double Seconds, double StructuresPerSecond, long Bytes);
 
+    /// <summary>Runs the peer <paramref name="repeats"/> times and keeps the median run, as the bench does for ours.</summary>
+    internal static Result Median(string repo, string reference, string output, string style, string compression, int count, int repeats)
+    {
+        var runs = Enumerable.Range(0, repeats).Select(_ => Run(repo, reference, output, style, compression, count))
+            .OrderBy(r => r.Seconds).ToList();
+        return runs[runs.Count / 2];
+    }
+
     internal static Result Run(string repo, string reference, string output, string style, string compression, int count)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
