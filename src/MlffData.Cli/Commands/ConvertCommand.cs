@@ -107,10 +107,10 @@ internal static class ConvertCommand
 
         long added = writer.Count - before;
         long size = new FileInfo(request.Output).Length;
-        long raw = RawBytes(writer.Count, writer.NumAtoms);
+        long raw = DatasetSizes.Uncompressed(writer.Count, writer.NumAtoms);
         string total = request.Append ? $"; the file now holds {writer.Count:N0} structures, {writer.NumAtoms:N0} atoms" : $" ({writer.NumAtoms:N0} atoms)";
         Console.WriteLine($"Wrote {added:N0} structures{total} to {request.Output}");
-        Console.WriteLine($"  {format} input, {writer.Compression} compression: {Human(size)}, {100.0 * size / Math.Max(1, raw):F1}% of uncompressed ({Human(raw)}), {clock.Elapsed.TotalSeconds:F2} s");
+        Console.WriteLine($"  {format} input, {writer.Compression} compression: {ByteSize.Format(size)}, {100.0 * size / Math.Max(1, raw):F1}% of uncompressed ({ByteSize.Format(raw)}), {clock.Elapsed.TotalSeconds:F2} s");
         return 0;
     }
 
@@ -119,11 +119,4 @@ internal static class ConvertCommand
         ".xyz" or ".extxyz" => "extxyz",
         var ext => throw new ArgumentException($"{path}: cannot tell the format from '{ext}'; use -f extxyz (pickle and other ASE formats are not supported yet)"),
     };
-
-    /// <summary>Bytes the datasets would take uncompressed (FORMAT.md's dtypes).</summary>
-    private static long RawBytes(long structures, long atoms) =>
-        atoms * (8 + 24 + 12) + structures * (72 + 3 + 8 + 48 + 1 + 8) + 2 * (structures + 1) * 8;
-
-    private static string Human(long bytes) =>
-        bytes >= 1 << 30 ? $"{bytes / (double)(1 << 30):F2} GiB" : bytes >= 1 << 20 ? $"{bytes / (double)(1 << 20):F2} MiB" : bytes >= 1 << 10 ? $"{bytes / 1024.0:F1} KiB" : $"{bytes} B";
 }
