@@ -25,4 +25,9 @@ public sealed record SourceFrame(int Index, long Line, Structure Structure, doub
             throw new ConversionException(file, Index, "forces", "structure has no forces label");
         return new Labels(Energy.Value, Forces, Stress);
     }
+
+    /// <summary>The frame as the writer takes it, its input position as the source index.</summary>
+    /// <param name="file">Input file name, used in the error message.</param>
+    /// <exception cref="ConversionException">The frame has no energy or no forces.</exception>
+    public LabelledStructure ToLabelled(string file) => new(Structure, ToLabels(file), Index);
 }
