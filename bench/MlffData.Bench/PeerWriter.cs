@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-
 namespace MlffData.Bench;
 
 /// <summary>Runs scripts/h5py_peer_writer.py (Debian's h5py) and reads its JSON line.</summary>
@@ -18,17 +15,7 @@ internal static class PeerWriter
 
     internal static Result Run(string repo, string reference, string output, string style, string compression, int count)
     {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(repo, "scripts", "h5py_peer_writer.py"), reference, output, "--style", style, "--compression", compression, "--count", count.ToString() })
-            start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        string stdout = p.StandardOutput.ReadToEnd();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"h5py peer failed ({style}, {compression}): {stderr}");
-        var line = stdout.Trim().Split('\n')[^1];
-        using var doc = JsonDocument.Parse(line);
-        var r = doc.RootElement;
+        var r = PeerProcess.Run(repo, "h5py_peer_writer.py", reference, output, "--style", style, "--compression", compression, "--count", count.ToString());
         return new Result(style, compression, r.GetProperty("structures").GetInt64(), r.GetProperty("seconds").GetDouble(),
             r.GetProperty("structures_per_s").GetDouble(), r.GetProperty("bytes").GetInt64());
     }

@@ -24,6 +24,7 @@ public static class Program
         int count = quick ? 5000 : 20000;
         int seedCount = quick ? 500 : 2000;
         int repeats = quick ? 1 : 3;
+        int readSamples = quick ? 500 : 2000;
         string work = Path.Combine(Path.GetTempPath(), $"mlff-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(work);
         try
@@ -46,7 +47,17 @@ public static class Program
                     rows.Add(new Row(mode, compression, count / seconds, bytes, batchPeer.StructuresPerSecond, batchPeer.Bytes, seedPeer?.StructuresPerSecond));
                 }
             }
-            Print(rows, count, seedCount, repeats, atoms);
+            var reads = new List<ReadRow>();
+            foreach (var compression in new[] { "none", "lzf", "gzip-4" })
+            {
+                Console.Error.WriteLine($"reading, {compression} ...");
+                string file = Path.Combine(work, $"read-{compression}.h5");
+                WriteOurs(data, file, "batch", Compression.Parse(compression), validate);
+                var ours = ReadBenchmark.Run(file, readSamples, seed: 0);
+                var peer = PeerProcess.Run(repo, "h5py_peer_reader.py", file, "--samples", readSamples.ToString());
+                reads.Add(new ReadRow(compression, ours, peer.GetProperty("median_us").GetDouble(), peer.GetProperty("p99_us").GetDouble(), peer.GetProperty("scan_mb_per_s").GetDouble()));
+            }
+            Print(rows, reads, count, seedCount, repeats, atoms);
             return 0;
         }
         finally
@@ -54,6 +65,8 @@ public static class Program
             Directory.Delete(work, recursive: true);
         }
     }
+
+    private sealed record ReadRow(string Compression, ReadBenchmark.Result Ours, double PeerMedian, double PeerP99, double PeerScan);
 
     private sealed record Row(string Mode, string Compression, double Ours, long OurBytes, double PeerBatch, long PeerBytes, double? PeerSeed);
 
@@ -97,7 +110,7 @@ public static class Program
         return (times[times.Count / 2], bytes);
     }
 
-    private static void Print(List<Row> rows, int count, int seedCount, int repeats, long atoms)
+    private static void Print(List<Row> rows, List<ReadRow> reads, int count, int seedCount, int repeats, long atoms)
     {
         var md = new StringBuilder();
         md.AppendLine($"Writing {count:N0} structures ({atoms:N0} atoms; the seed-style peer writes {seedCount:N0}), median of {repeats} runs each; structures/s; ratio = ours / peer.");
@@ -106,6 +119,13 @@ public static class Program
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
             md.AppendLine($"| {r.Mode} | {r.Compression} | {r.Ours:N0} | {r.PeerBatch:N0} | {r.Ours / r.PeerBatch:F1}x | {(r.PeerSeed is { } s ? s.ToString("N0") : "-")} | {(r.PeerSeed is { } s2 ? $"{r.Ours / s2:F0}x" : "-")} | {(double)r.OurBytes / r.PeerBytes:F2} |");
+        md.AppendLine();
+        md.AppendLine($"Reading the same {count:N0} structures (our batch file), warm: one structure at a random index (median and p99 over random indices) and a full scan in blocks.");
+        md.AppendLine();
+        md.AppendLine("| compression | ours, one structure (median / p99 µs) | h5py (median / p99 µs) | ratio (h5py / ours) | ours, scan (MB/s) | h5py scan (MB/s) | ratio |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in reads)
+            md.AppendLine($"| {r.Compression} | {r.Ours.MedianMicroseconds:F0} / {r.Ours.P99Microseconds:F0} | {r.PeerMedian:F0} / {r.PeerP99:F0} | {r.PeerMedian / r.Ours.MedianMicroseconds:F1}x | {r.Ours.ScanMegabytesPerSecond:F0} | {r.PeerScan:F0} | {r.Ours.ScanMegabytesPerSecond / r.PeerScan:F1}x |");
         Console.WriteLine(md.ToString());
         Console.WriteLine(JsonSerializer.Serialize(new
         {
@@ -113,6 +133,7 @@ public static class Program
             atoms,
             machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
             peak_rss_mb = Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20),
+            reads = reads.Select(r => new { r.Compression, ours_median_us = r.Ours.MedianMicroseconds, ours_p99_us = r.Ours.P99Microseconds, ours_scan_mb_s = r.Ours.ScanMegabytesPerSecond, h5py_median_us = r.PeerMedian, h5py_p99_us = r.PeerP99, h5py_scan_mb_s = r.PeerScan }),
             results = rows.Select(r => new { r.Mode, r.Compression, ours_per_s = Math.Round(r.Ours), h5py_batch_per_s = r.PeerBatch, h5py_seed_per_s = r.PeerSeed, ours_bytes = r.OurBytes, h5py_bytes = r.PeerBytes }),
         }));
     }

@@ -14,7 +14,13 @@ internal sealed class DatasetLayout : IDisposable
     private const long Block = 1 << 16;
     private readonly List<IDisposable> _owned = [];
 
-    private DatasetLayout(string fileName) => FileName = fileName;
+    private readonly long _chunkCacheBytes;
+
+    private DatasetLayout(string fileName, long chunkCacheBytes)
+    {
+        FileName = fileName;
+        _chunkCacheBytes = chunkCacheBytes;
+    }
 
     internal string FileName { get; }
     internal H5Group Structures { get; private set; } = null!;
@@ -40,9 +46,12 @@ internal sealed class DatasetLayout : IDisposable
 
     /// <summary>Opens and checks every part of the layout.</summary>
     /// <exception cref="DatasetFormatException">The file does not follow FORMAT.md.</exception>
-    internal static DatasetLayout Open(H5File file, string fileName)
+    /// <param name="file">The open file.</param>
+    /// <param name="fileName">Its name, for messages.</param>
+    /// <param name="chunkCacheBytes">Chunk cache per dataset for readers; 0 for libhdf5's default.</param>
+    internal static DatasetLayout Open(H5File file, string fileName, long chunkCacheBytes = 0)
     {
-        var layout = new DatasetLayout(fileName);
+        var layout = new DatasetLayout(fileName, chunkCacheBytes);
         try
         {
             layout.OpenAll(file);
@@ -155,7 +164,7 @@ internal sealed class DatasetLayout : IDisposable
             throw new DatasetFormatException(FileName, path, "dataset is missing");
         try
         {
-            return Own(group.OpenDataset<T>(name));
+            return Own(H5Dataset<T>.Open(group, name, _chunkCacheBytes));
         }
         catch (InvalidDataException e)
         {

@@ -18,14 +18,22 @@ public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructu
     /// <summary>Atoms per block when enumerating (about 50 MB of arrays): bounds memory whatever the structure sizes.</summary>
     public const long DefaultBlockAtoms = 1 << 20;
 
+    /// <summary>
+    /// Chunk cache per dataset. It must hold many chunks (ours are about 1 MiB) for random access to a compressed file
+    /// to decompress each chunk once rather than on every read; only datasets that large ever fill it.
+    /// </summary>
+    public const long DefaultChunkCacheBytes = 32 << 20;
+
     private readonly H5File _file;
     private readonly DatasetLayout _layout;
     private bool _disposed;
 
     /// <summary>Opens a file read-only and checks its layout.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="chunkCacheBytes">Chunk cache per dataset (see <see cref="DefaultChunkCacheBytes"/>).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="DatasetFormatException">The file is not HDF5, is damaged, or does not follow FORMAT.md.</exception>
-    public HDF5DatasetReader(string path)
+    public HDF5DatasetReader(string path, long chunkCacheBytes = DefaultChunkCacheBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         FileName = path;
@@ -39,7 +47,7 @@ public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructu
         }
         try
         {
-            _layout = DatasetLayout.Open(_file, path);
+            _layout = DatasetLayout.Open(_file, path, chunkCacheBytes);
             Metadata = ReadMetadata(_layout.Metadata.Attributes);
         }
         catch

@@ -73,10 +73,25 @@ public sealed class H5Dataset<T> : IDisposable where T : unmanaged
         return new H5Dataset<T>(handle, path, shape, 0, chunkRows, filters);
     }
 
-    internal static H5Dataset<T> Open(H5Group parent, string name)
+    /// <param name="parent">The group holding the dataset.</param>
+    /// <param name="name">The dataset's name in it.</param>
+    /// <param name="chunkCacheBytes">Size of this dataset's chunk cache; 0 keeps libhdf5's default (1 MiB), which
+    /// cannot hold even one of our 1 MiB chunks, so every random read of a compressed file would decompress again.</param>
+    internal static H5Dataset<T> Open(H5Group parent, string name, long chunkCacheBytes = 0)
     {
         string path = parent.Child(name);
-        var handle = H5Error.Check(H5D.Open(parent.Handle, name, H5PropertyListHandle.Default), "H5Dopen2", path);
+        H5DatasetHandle handle;
+        if (chunkCacheBytes > 0)
+        {
+            using var dapl = H5Error.Check(H5P.Create(Hdf5Library.ClassDatasetAccess), "H5Pcreate", path);
+            // A prime number of hash slots, far more than chunks that fit, as the HDF5 guide advises.
+            H5Error.Check(H5P.SetChunkCache(dapl, 10007, (nuint)chunkCacheBytes, 0.75), "H5Pset_chunk_cache", path);
+            handle = H5Error.Check(H5D.Open(parent.Handle, name, dapl), "H5Dopen2", path);
+        }
+        else
+        {
+            handle = H5Error.Check(H5D.Open(parent.Handle, name, H5PropertyListHandle.Default), "H5Dopen2", path);
+        }
         try
         {
             using (var type = new H5Type(H5Error.Check(H5D.GetType(handle), "H5Dget_type", path)))
