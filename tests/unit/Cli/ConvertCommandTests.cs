@@ -5,6 +5,7 @@ using MlffData.UnitTests.TestSupport;
 namespace MlffData.UnitTests.Cli;
 
 /// <summary><c>mlff-data convert</c> end to end, as a user runs it.</summary>
+[Collection(NativeStateCollection.Name)]
 public sealed class ConvertCommandTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
