@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using MlffData.Native;
 
@@ -72,6 +74,49 @@ public class H5Group : IDisposable
             names.Add(Encoding.UTF8.GetString(buffer, 0, (int)length));
         }
         return names;
+    }
+
+    /// <summary>
+    /// Paths, relative to this group, of every dataset below it at any depth, each group's members in name order.
+    /// Like h5py's <c>visititems</c> it follows hard links only and meets an object linked twice once.
+    /// </summary>
+    public unsafe IReadOnlyList<string> WalkDatasets()
+    {
+        var paths = new List<string>();
+        var gc = GCHandle.Alloc(paths);
+        try
+        {
+            H5Error.Check(H5O.Visit(Handle, H5L.IndexName, H5L.IterInc, &CollectDataset, (void*)GCHandle.ToIntPtr(gc), H5O.InfoBasic), "H5Ovisit2", Path);
+        }
+        finally
+        {
+            gc.Free();
+        }
+        return paths;
+    }
+
+    /// <summary>Dtype, shape, chunks, filters and sizes of a dataset (a relative path is allowed), whatever its type.</summary>
+    /// <exception cref="H5ObjectNotFoundException">There is no such dataset.</exception>
+    public H5DatasetDescription Describe(string name)
+    {
+        using var dataset = H5Error.Check(H5D.Open(Handle, name, H5PropertyListHandle.Default), "H5Dopen2", Child(name));
+        return H5DatasetDescription.Read(dataset, Child(name));
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe int CollectDataset(long location, byte* name, H5O.BasicInfo* info, void* data)
+    {
+        // Runs inside libhdf5: never let an exception unwind through native frames.
+        try
+        {
+            if (info->Type == H5O.TypeDataset)
+                ((List<string>)GCHandle.FromIntPtr((nint)data).Target!).Add(Marshal.PtrToStringUTF8((nint)name) ?? "");
+            return 0;
+        }
+        catch
+        {
+            return -1;
+        }
     }
 
     /// <summary>Creates a chunked dataset extensible along its first axis, with zero rows.</summary>
