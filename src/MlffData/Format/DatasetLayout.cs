@@ -91,6 +91,20 @@ internal sealed class DatasetLayout : IDisposable
         StructureIndices = Dataset<long>(Labels, FormatNames.StructureIndices);
     }
 
+    /// <summary>
+    /// The splits of the next block to read: at most <paramref name="maxStructures"/> structures from
+    /// <paramref name="start"/>, cut where <paramref name="maxAtoms"/> runs out (one structure always comes, however
+    /// large). The splits say where without reading any atom. Its length is the block's structure count + 1.
+    /// </summary>
+    internal long[] NextBlock(long start, long end, int maxStructures, long maxAtoms)
+    {
+        long n = Math.Min(maxStructures, end - start);
+        var splits = AtomicNumbersSplits.Read(start, n + 1);
+        long take = 1;
+        while (take < n && splits[take + 1] - splits[0] <= maxAtoms) take++;
+        return take == n ? splits : splits[..(int)(take + 1)];
+    }
+
     private void CheckShapes()
     {
         if (AtomicNumbersSplits.Rows < 1)

@@ -130,11 +130,8 @@ public sealed class DatasetSummary
 
         for (long next = 0; next < structures;)
         {
-            // Cut the block where the atom budget runs out; the splits say where without reading any atom.
-            long n = Math.Min(HDF5DatasetReader.DefaultBlockStructures, structures - next);
-            var splits = layout.AtomicNumbersSplits.Read(next, n + 1);
-            long take = 1;
-            while (take < n && splits[take + 1] - splits[0] <= maxAtoms) take++;
+            var splits = layout.NextBlock(next, structures, HDF5DatasetReader.DefaultBlockStructures, maxAtoms);
+            long take = splits.Length - 1;
 
             long firstAtom = splits[0];
             long atoms = splits[take] - firstAtom;

@@ -149,11 +149,7 @@ public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructu
     {
         for (long next = start; next < end;)
         {
-            long n = Math.Min(maxStructures, end - next);
-            // Cut the block where the atom budget runs out: the splits say where without reading any atom.
-            var splits = _layout.AtomicNumbersSplits.Read(next, n + 1);
-            long take = 1;
-            while (take < n && splits[take + 1] - splits[0] <= maxAtoms) take++;
+            long take = _layout.NextBlock(next, end, maxStructures, maxAtoms).Length - 1;
             yield return Read(next, take);
             next += take;
         }
