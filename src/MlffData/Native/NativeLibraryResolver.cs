@@ -4,8 +4,10 @@ using System.Runtime.InteropServices;
 namespace MlffData.Native;
 
 /// <summary>
-/// Maps the logical library names of our P/Invokes ("hdf5", later "python") to handles that the loaders
-/// opened. .NET allows one resolver per assembly, so every native library of this assembly goes through here.
+/// Maps the logical library names of our P/Invokes ("hdf5" from Hdf5Library, "python" from PythonInterpreter,
+/// which opens libpython itself with dlopen RTLD_GLOBAL) to handles that the loaders opened. .NET allows one
+/// resolver per assembly, so every native library of this assembly goes through here; other names ("libc") fall
+/// through to the default probing.
 /// </summary>
 internal static class NativeLibraryResolver
 {
