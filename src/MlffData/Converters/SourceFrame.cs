@@ -12,7 +12,9 @@ namespace MlffData.Converters;
 /// <param name="Energy">Energy in eV, or null when the input has none.</param>
 /// <param name="Forces">Forces in eV/Å (row-major n x 3), or null.</param>
 /// <param name="Stress">Stress in eV/Å³, Voigt xx yy zz yz xz xy, or null.</param>
-public sealed record SourceFrame(int Index, long Line, Structure Structure, double? Energy, double[]? Forces, double[]? Stress)
+/// <param name="Extras">Atoms.info / Atoms.arrays values kept for FORMAT.md's /info and /arrays, or null for none.</param>
+public sealed record SourceFrame(int Index, long Line, Structure Structure, double? Energy, double[]? Forces, double[]? Stress,
+    StructureExtras? Extras = null)
 {
     /// <summary>The frame's labels, for the writer.</summary>
     /// <param name="file">Input file name, used in the error message.</param>
@@ -29,5 +31,5 @@ public sealed record SourceFrame(int Index, long Line, Structure Structure, doub
     /// <summary>The frame as the writer takes it, its input position as the source index.</summary>
     /// <param name="file">Input file name, used in the error message.</param>
     /// <exception cref="ConversionException">The frame has no energy or no forces.</exception>
-    public LabelledStructure ToLabelled(string file) => new(Structure, ToLabels(file), Index);
+    public LabelledStructure ToLabelled(string file) => new(Structure, ToLabels(file), Index, Extras);
 }

@@ -37,6 +37,23 @@ public static class FormatNames
     /// <summary>FORMAT.md name <c>structure_indices</c>.</summary>
     public const string StructureIndices = "structure_indices";
 
+    /// <summary>FORMAT.md's optional group of per-structure extras, <c>info</c>.</summary>
+    public const string Info = "info";
+    /// <summary>FORMAT.md's optional group of per-atom extras, <c>arrays</c>.</summary>
+    public const string Arrays = "arrays";
+    /// <summary>Suffix of the dataset that says which rows of an extra are real, <c>NAME_mask</c>.</summary>
+    public const string MaskSuffix = "_mask";
+    /// <summary>FORMAT.md extra <c>config_type</c> (string).</summary>
+    public const string ConfigType = "config_type";
+    /// <summary>FORMAT.md extra <c>total_charge</c> (float64).</summary>
+    public const string TotalCharge = "total_charge";
+    /// <summary>FORMAT.md extra <c>total_spin</c> (float64, multiplicity).</summary>
+    public const string TotalSpin = "total_spin";
+    /// <summary>FORMAT.md extra <c>config_weight</c> (float64).</summary>
+    public const string ConfigWeight = "config_weight";
+    /// <summary>FORMAT.md per-atom extra <c>fixed</c> (bool, from FixAtoms).</summary>
+    public const string Fixed = "fixed";
+
     /// <summary>FORMAT.md name <c>units</c>.</summary>
     public const string Units = "units";
     /// <summary>FORMAT.md name <c>Ang</c>.</summary>
