@@ -50,19 +50,19 @@ public sealed class ExtraValue
     public static ExtraValue Float(double value) => new(ExtraKind.Float, new[] { value }, []);
 
     /// <summary>Numbers in rows of the given shape (none: one number per row).</summary>
-    public static ExtraValue Floats(double[] values, params int[] rowShape) => new(ExtraKind.Float, values ?? throw new ArgumentNullException(nameof(values)), rowShape);
+    public static ExtraValue FloatRows(double[] values, params int[] rowShape) => new(ExtraKind.Float, values ?? throw new ArgumentNullException(nameof(values)), rowShape);
 
     /// <summary>One integer.</summary>
     public static ExtraValue Integer(long value) => new(ExtraKind.Integer, new[] { value }, []);
 
     /// <summary>Integers in rows of the given shape.</summary>
-    public static ExtraValue Integers(long[] values, params int[] rowShape) => new(ExtraKind.Integer, values ?? throw new ArgumentNullException(nameof(values)), rowShape);
+    public static ExtraValue IntegerRows(long[] values, params int[] rowShape) => new(ExtraKind.Integer, values ?? throw new ArgumentNullException(nameof(values)), rowShape);
 
     /// <summary>One bool.</summary>
     public static ExtraValue Bool(bool value) => new(ExtraKind.Bool, new[] { value }, []);
 
     /// <summary>Bools in rows of the given shape.</summary>
-    public static ExtraValue Bools(bool[] values, params int[] rowShape) => new(ExtraKind.Bool, values ?? throw new ArgumentNullException(nameof(values)), rowShape);
+    public static ExtraValue BoolRows(bool[] values, params int[] rowShape) => new(ExtraKind.Bool, values ?? throw new ArgumentNullException(nameof(values)), rowShape);
 
     /// <summary>One string (an info value such as config_type).</summary>
     public static ExtraValue String(string value) => new(ExtraKind.String, new[] { value ?? throw new ArgumentNullException(nameof(value)) }, []);
