@@ -1,6 +1,7 @@
 using MlffData.Converters;
 using MlffData.Format;
 using MlffData.Native;
+using MlffData.Python;
 
 namespace MlffData.Cli;
 
@@ -14,6 +15,13 @@ internal static class ErrorReporter
 
     internal static int Report(Exception e, bool verbose)
     {
+        if (e is PythonNotFoundException)
+        {
+            // The one multi-line error: each interpreter tried gets its own line, then the fix.
+            Console.Error.WriteLine($"error: {e.Message}");
+            if (verbose) Console.Error.WriteLine(e.ToString());
+            return Failure;
+        }
         string message = e switch
         {
             ConversionException or DatasetFormatException or ValidationException => e.Message,

@@ -21,18 +21,23 @@ internal sealed class ProgressBar : IDisposable
         _console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
     }
 
-    /// <summary>Shows progress: fraction done of the input, and a count of items.</summary>
-    internal void Report(double fraction, long items)
+    /// <summary>Shows progress: fraction done of the input (null when the reader cannot tell), and a count of items.</summary>
+    internal void Report(double? known, long items)
     {
         if (_console is null) return;
         long now = _clock.ElapsedMilliseconds;
         if (_lastDraw >= 0 && now - _lastDraw < 200) return;
         _lastDraw = now;
-        fraction = Math.Clamp(fraction, 0, 1);
-        const int width = 30;
-        int filled = (int)(fraction * width);
         double seconds = Math.Max(1e-3, _clock.Elapsed.TotalSeconds);
         double rate = items / seconds;
+        if (known is not { } part)
+        {
+            _console.Markup($"\r{items:N0} {_unit}  {rate:N0}/s  {_clock.Elapsed:hh\\:mm\\:ss} ");
+            return;
+        }
+        double fraction = Math.Clamp(part, 0, 1);
+        const int width = 30;
+        int filled = (int)(fraction * width);
         string eta = fraction > 0.001 ? TimeSpan.FromSeconds(seconds * (1 - fraction) / fraction).ToString(@"hh\:mm\:ss") : "--:--:--";
         _console.Markup($"\r[green]{new string('#', filled)}[/]{new string('-', width - filled)} {fraction * 100,5:F1}%  {items:N0} {_unit}  {rate:N0}/s  ETA {eta} ");
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using MlffData.Converters;
 using MlffData.Format;
+using MlffData.Python;
 
 namespace MlffData.Cli.Commands;
 
@@ -13,10 +14,24 @@ internal static class ConvertCommand
 {
     internal static Command Create()
     {
-        var input = new Option<FileInfo>("--input", "-i") { Description = "Input file (extended XYZ)", Required = true };
+        var input = new Option<FileInfo>("--input", "-i") { Description = "Input file: ASE pickle, extended XYZ, or anything ASE reads (traj, POSCAR, cif, db, ...)", Required = true };
         var output = new Option<FileInfo>("--output", "-o") { Description = "Output HDF5 file", Required = true };
-        var format = new Option<string>("--format", "-f") { Description = "Input format", DefaultValueFactory = _ => "auto" };
-        format.AcceptOnlyFromAmong("auto", "xyz", "extxyz");
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = "Input format: auto (by extension: .pkl/.pickle, .xyz/.extxyz, else ASE guesses), pickle, extxyz, xyz, or an ASE format name",
+            DefaultValueFactory = _ => "auto",
+        };
+        var aseReader = new Option<bool>("--ase-reader") { Description = "Read xyz/extxyz with ASE's reader instead of the native one" };
+        var labels = new Option<FileInfo?>("--labels", "-l") { Description = "Labels pickle: a dict with energies, forces[, stresses] or a tuple (energies, forces[, stresses])" };
+        var energyKey = new Option<string?>("--energy-key", "--energy_key") { Description = "Key of the energy in Atoms.info or the calculator's results (default: energy)" };
+        var forcesKey = new Option<string?>("--forces-key", "--forces_key") { Description = "Key of the forces in Atoms.arrays or the calculator's results (default: forces)" };
+        var stressKey = new Option<string?>("--stress-key", "--stress_key") { Description = "Key of the stress, 6 or 9 numbers (default: stress)" };
+        var virialsKey = new Option<string?>("--virials-key", "--virials_key") { Description = "Key of the virials, 6 or 9 numbers, turned into stress = -virial / volume" };
+        var keepInfo = new Option<string[]>("--keep-info") { Description = "Also keep this Atoms.info key in /info (repeatable)", DefaultValueFactory = _ => [] };
+        var keepArray = new Option<string[]>("--keep-array") { Description = "Also keep this Atoms.arrays key in /arrays (repeatable)", DefaultValueFactory = _ => [] };
+        var skipUnlabelled = new Option<bool>("--skip-unlabelled") { Description = "Leave out structures without energy or forces instead of stopping (counted in the summary and metadata)" };
+        var python = new Option<string?>("--python") { Description = $"Python interpreter with ASE to embed (default: ${PythonInterpreter.PathVariable}, then /usr/bin/python3, then python3 on PATH)" };
+        var allowUnsafe = new Option<bool>("--allow-unsafe-pickle") { Description = "Load pickles with plain pickle.loads, which runs any code they carry: only for files you trust" };
         var compression = new Option<string>("--compression", "-c") { Description = "Compression of the datasets", DefaultValueFactory = _ => "gzip" };
         compression.AcceptOnlyFromAmong("gzip", "lzf", "none");
         var level = new Option<int>("--compression-level") { Description = "gzip level 1-9", DefaultValueFactory = _ => 4 };
@@ -30,22 +45,41 @@ internal static class ConvertCommand
         var noProgress = CliOptions.NoProgress();
         var verbose = CliOptions.Verbose();
 
-        var command = new Command("convert", "Convert labelled structures (extended XYZ) into an HDF5 dataset")
+        var command = new Command("convert", "Convert labelled structures (ASE pickle, extended XYZ, any ASE format) into an HDF5 dataset")
         {
-            input, output, format, compression, level, metadata, append, noValidate, noProgress, verbose,
+            input, output, format, aseReader, labels, energyKey, forcesKey, stressKey, virialsKey, keepInfo, keepArray,
+            skipUnlabelled, python, allowUnsafe, compression, level, metadata, append, noValidate, noProgress, verbose,
         };
         command.SetAction(result =>
         {
             bool isVerbose = result.GetValue(verbose);
             try
             {
+                var inputOptions = new InputOptions
+                {
+                    Format = result.GetValue(format)!,
+                    UseAseReader = result.GetValue(aseReader),
+                    LabelsPath = result.GetValue(labels)?.FullName,
+                    Python = result.GetValue(python),
+                    AllowUnsafePickle = result.GetValue(allowUnsafe),
+                    Keys = new SourceKeys
+                    {
+                        EnergyKey = result.GetValue(energyKey),
+                        ForcesKey = result.GetValue(forcesKey),
+                        StressKey = result.GetValue(stressKey),
+                        VirialsKey = result.GetValue(virialsKey),
+                        KeepInfo = result.GetValue(keepInfo) ?? [],
+                        KeepArrays = result.GetValue(keepArray) ?? [],
+                    },
+                };
                 var request = new ConvertRequest(
                     result.GetValue(input)!.FullName,
                     result.GetValue(output)!.FullName,
-                    result.GetValue(format)!,
+                    inputOptions,
                     Compression.Parse(result.GetValue(compression)!, result.GetValue(level)),
                     MetadataArguments.Parse(result.GetValue(metadata)),
                     result.GetValue(append),
+                    result.GetValue(skipUnlabelled),
                     !result.GetValue(noValidate),
                     !result.GetValue(noProgress),
                     isVerbose);
@@ -59,38 +93,50 @@ internal static class ConvertCommand
         return command;
     }
 
-    private sealed record ConvertRequest(string Input, string Output, string Format, Compression Compression,
-        Dictionary<string, object?> Metadata, bool Append, bool Validate, bool Progress, bool Verbose);
+    private sealed record ConvertRequest(string Input, string Output, InputOptions InputOptions, Compression Compression,
+        Dictionary<string, object?> Metadata, bool Append, bool SkipUnlabelled, bool Validate, bool Progress, bool Verbose);
 
     private static int Run(ConvertRequest request)
     {
-        if (!File.Exists(request.Input)) throw new FileNotFoundException($"{request.Input}: no such file", request.Input);
-        string format = request.Format == "auto" ? Detect(request.Input) : request.Format;
+        var inputOptions = request.InputOptions;
+        string reader = InputReader.Resolve(request.Input, inputOptions);
+        if (inputOptions.AllowUnsafePickle)
+            Console.Error.WriteLine("warning: --allow-unsafe-pickle: pickles are loaded with plain pickle.loads, which runs any code they carry");
+        var frames = InputReader.Read(request.Input, inputOptions, out var fraction);
         var warnings = new WarningPrinter(request.Verbose);
         var options = new WriteOptions { Compression = request.Compression, Validate = request.Validate, Warning = warnings.Add };
         var clock = Stopwatch.StartNew();
+        var counts = new LabelCounts();
 
-        using var stream = new FileStream(request.Input, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        using var reader = new ExtxyzReader(new StreamReader(stream, bufferSize: 1 << 16), request.Input);
         using var progress = new ProgressBar("structures", request.Progress);
         var writer = new HDF5DatasetWriter(request.Output, request.Append ? WriteMode.Append : WriteMode.Overwrite, options);
         long before = writer.Count;
         try
         {
-            foreach (var frame in reader.ReadFrames())
+            foreach (var frame in frames)
             {
-                var labels = frame.ToLabels(request.Input);
+                counts.Add(frame);
+                if (frame.Energy is null || frame.Forces is null)
+                {
+                    if (!request.SkipUnlabelled)
+                        throw new ConversionException(request.Input, frame.Index, frame.Energy is null ? "energy" : "forces",
+                            $"structure has no {(frame.Energy is null ? "energy" : "forces")} label (pass --skip-unlabelled to leave such structures out)");
+                    counts.Skip(frame.Index);
+                    continue;
+                }
                 try
                 {
-                    writer.AddStructure(frame.Structure, labels.Energy, labels.Forces, labels.Stress, frame.Index);
+                    writer.AddStructure(frame.Structure, frame.Energy.Value, frame.Forces, frame.Stress, frame.Index);
                 }
                 catch (ValidationException e)
                 {
                     throw new ConversionException(request.Input, frame.Index, e.Field, e.Reason, e);
                 }
-                progress.Report(stream.Length == 0 ? 1 : (double)stream.Position / stream.Length, writer.Count - before);
+                progress.Report(fraction(), writer.Count - before);
             }
-            writer.Complete(request.Metadata);
+            var metadata = new Dictionary<string, object?>(request.Metadata);
+            if (request.SkipUnlabelled) metadata["skipped_unlabelled"] = (long)counts.Skipped.Count;
+            writer.Complete(metadata);
         }
         catch
         {
@@ -108,15 +154,13 @@ internal static class ConvertCommand
         long added = writer.Count - before;
         long size = new FileInfo(request.Output).Length;
         long raw = DatasetSizes.Uncompressed(writer.Count, writer.NumAtoms);
+        string source = reader.StartsWith("ase", StringComparison.Ordinal) ? $"ASE {(reader == "ase" ? "" : reader[4..] + " ")}reader" : reader == "pickle" ? "ASE pickle" : "extxyz";
+        Console.WriteLine($"Read {counts.Structures:N0} structures from {request.Input} ({source}): {counts.Describe()}");
+        if (counts.Skipped.Count > 0)
+            Console.WriteLine($"  skipped {counts.Skipped.Count:N0} without energy or forces (0-based: {counts.DescribeSkipped()})");
         string total = request.Append ? $"; the file now holds {writer.Count:N0} structures, {writer.NumAtoms:N0} atoms" : $" ({writer.NumAtoms:N0} atoms)";
         Console.WriteLine($"Wrote {added:N0} structures{total} to {request.Output}");
-        Console.WriteLine($"  {format} input, {writer.Compression} compression: {ByteSize.Format(size)}, {100.0 * size / Math.Max(1, raw):F1}% of uncompressed ({ByteSize.Format(raw)}), {clock.Elapsed.TotalSeconds:F2} s");
+        Console.WriteLine($"  {writer.Compression} compression: {ByteSize.Format(size)}, {100.0 * size / Math.Max(1, raw):F1}% of uncompressed ({ByteSize.Format(raw)}), {clock.Elapsed.TotalSeconds:F2} s");
         return 0;
     }
-
-    private static string Detect(string path) => Path.GetExtension(path).ToLowerInvariant() switch
-    {
-        ".xyz" or ".extxyz" => "extxyz",
-        var ext => throw new ArgumentException($"{path}: cannot tell the format from '{ext}'; use -f extxyz (pickle and other ASE formats are not supported yet)"),
-    };
 }

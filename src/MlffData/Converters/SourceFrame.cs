@@ -7,7 +7,7 @@ namespace MlffData.Converters;
 /// Readers never reject a frame for missing labels; <see cref="ToLabels"/> does, naming the field.
 /// </summary>
 /// <param name="Index">0-based position of the structure in the input file.</param>
-/// <param name="Line">1-based line (or record) where the structure starts, for error messages.</param>
+/// <param name="Line">1-based line where the structure starts in a text input, for error messages; 0 when unknown.</param>
 /// <param name="Structure">The atoms.</param>
 /// <param name="Energy">Energy in eV, or null when the input has none.</param>
 /// <param name="Forces">Forces in eV/Å (row-major n x 3), or null.</param>

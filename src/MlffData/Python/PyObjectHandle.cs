@@ -74,7 +74,7 @@ public sealed class PyObjectHandle : SafeHandle
     /// <summary>
     /// Converts a .NET value into a new Python object: null to None, <see cref="string"/> to str,
     /// <see cref="bool"/> to bool, <see cref="int"/>/<see cref="long"/> to int, <see cref="double"/>/<see cref="float"/>
-    /// to float, <see cref="T:byte[]"/> and <see cref="ReadOnlyMemory{T}"/> of bytes to bytes (one copy), and a
+    /// to float, <see cref="T:byte[]"/> and <see cref="ReadOnlyMemory{T}"/> of bytes to bytes (one copy), a list of strings to a tuple of str, and a
     /// <see cref="PyObjectHandle"/> to another reference to the same object. Needs the GIL.
     /// </summary>
     /// <exception cref="ArgumentException">The value has another type.</exception>
@@ -103,6 +103,8 @@ public sealed class PyObjectHandle : SafeHandle
                 return FromBytes(bytes);
             case ReadOnlyMemory<byte> bytes:
                 return FromBytes(bytes.Span);
+            case IReadOnlyList<string> items:
+                return FromStrings(items);
             default:
                 throw new ArgumentException(
                     $"Cannot pass a {value.GetType().Name} to Python; use null, string, bool, int, long, double, float, byte[] or PyObjectHandle",
@@ -116,6 +118,22 @@ public sealed class PyObjectHandle : SafeHandle
         byte[] utf8 = Encoding.UTF8.GetBytes(text);
         fixed (byte* p = utf8)
             return PythonError.Check(CPython.PyUnicode_FromStringAndSize(p, utf8.Length));
+    }
+
+    // A tuple of str: the keyword lists our Python helpers take (keep_info=("REF_charge", ...)).
+    private static PyObjectHandle FromStrings(IReadOnlyList<string> items)
+    {
+        var tuple = PythonError.Check(CPython.PyTuple_New(items.Count));
+        for (int i = 0; i < items.Count; i++)
+        {
+            // PyTuple_SetItem steals the item even when it fails.
+            if (CPython.PyTuple_SetItem(tuple, i, FromUtf8(items[i]).Steal()) != 0)
+            {
+                tuple.Dispose();
+                throw PythonError.Fetch();
+            }
+        }
+        return tuple;
     }
 
     private static unsafe PyObjectHandle FromBytes(ReadOnlySpan<byte> bytes)

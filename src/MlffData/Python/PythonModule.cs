@@ -68,11 +68,14 @@ public sealed class PythonModule
         ArgumentException.ThrowIfNullOrEmpty(name);
         GilScope.ThrowIfNotHeld();
         if (Loaded.TryGetValue(name, out var known)) return known;
-        string source = ReadResource(name)
-            ?? throw new ArgumentException($"No Python source '{name}.py' is compiled into MlffData; there are: {string.Join(", ", ResourceNames)}", nameof(name));
-        // No .NET lock here: one held while Python runs (and may hand the GIL to another thread) could deadlock.
-        // Python's import lock makes the module run once.
-        return FromSource(name, source, $"<MlffData>/{name}.py");
+        if (!ResourceNames.Contains(name, StringComparer.Ordinal))
+            throw new ArgumentException($"No Python source '{name}.py' is compiled into MlffData; there are: {string.Join(", ", ResourceNames)}", nameof(name));
+        // Every embedded source is made importable first, so that ours can import each other (safe_pickle uses
+        // ase_frames). No .NET lock here: one held while Python runs (and may hand the GIL to another thread) could
+        // deadlock; registering is idempotent and Python's import lock makes each module run once.
+        foreach (string resource in ResourceNames)
+            Register(resource, ReadResource(resource)!, $"<MlffData>/{resource}.py");
+        return Import(name);
     }
 
     /// <summary>
@@ -87,12 +90,15 @@ public sealed class PythonModule
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrEmpty(fileName);
         GilScope.ThrowIfNotHeld();
-        using (var registered = PythonInterpreter.Bridge.Call("register_source", name, source, fileName))
-        {
-            if (!registered.AsBool())
-                throw new InvalidOperationException($"Python module '{name}' was already loaded from other source; a process holds one module per name");
-        }
+        Register(name, source, fileName);
         return Import(name);
+    }
+
+    private static void Register(string name, string source, string fileName)
+    {
+        using var registered = PythonInterpreter.Bridge.Call("register_source", name, source, fileName);
+        if (!registered.AsBool())
+            throw new InvalidOperationException($"Python module '{name}' was already loaded from other source; a process holds one module per name");
     }
 
     /// <summary>Compiles and runs source as a module without the import system (the bridge module itself, at start-up).</summary>

@@ -11,8 +11,8 @@ CPython 3.11, what a pickled list of ase.Atoms needs, and how restricted unpickl
    narrowed: getattr only for the bound method ASE stores in every calculator (the real getattr reaches
    eval through __init__.__globals__), _codecs.encode only for latin1 text, copyreg._reconstructor only in
    the shapes ASE produces. Anything else is refused before it runs, naming the module and callable.
-3. frames(): the loaded objects are never used as ASE objects (BUILD can set any attribute on them); their
-   __dict__ is read and every value checked and turned into plain numeric arrays.
+3. clean(): the loaded objects are never used as ASE objects (BUILD can set any attribute on them); their
+   __dict__ is read, every value checked and copied into a fresh Atoms, which ase_frames then reads.
 """
 import codecs
 import copyreg
@@ -26,6 +26,9 @@ from ase.calculators.calculator import Calculator, Parameters
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.cell import Cell
 from ase.constraints import FixAtoms
+
+import ase_frames
+from ase_frames import LabelError
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -137,12 +140,8 @@ def load(data, allow_unsafe=False):
     return SafeUnpickler(io.BytesIO(data)).load()
 
 
-class FrameError(ValueError):
+class FrameError(LabelError):
     """A loaded object is not what an ASE pickle holds; args: (index, field, detail)."""
-
-    def __init__(self, index, field, detail):
-        super().__init__(f"structure {index}: {field}: {detail}")
-        self.index, self.field, self.detail = index, field, detail
 
 
 def atoms_list(obj):
@@ -164,7 +163,7 @@ def _array(value, index, field, kinds, shape):
         raise FrameError(index, field, f"is {kind}, expected a numeric array")
     if value.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, value.shape)):
         raise FrameError(index, field, f"has shape {value.shape}, expected {tuple('n' if s is None else s for s in shape)}")
-    return value
+    return np.array(value)
 
 
 def _number(value, index, field):
@@ -173,8 +172,26 @@ def _number(value, index, field):
     return float(value)
 
 
-def frame(atoms, index):
-    """One structure as plain data: a dict of bytes (C order, little-endian) and floats, every value checked."""
+def _plain(value):
+    """A copy of value when it is plain data an extra can hold (text, number, bool, numeric array); else None."""
+    if type(value) is str:
+        return str(value)
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)) and type(value).__module__ in ("builtins", "numpy"):
+        return value.item() if isinstance(value, np.generic) else type(value)(value)
+    if type(value) is np.ndarray and value.dtype.kind in "biuf":
+        return np.array(value)
+    if type(value) in (list, tuple):
+        try:
+            a = np.array(value)
+        except Exception:
+            return None
+        return a if a.dtype.kind in "biuf" else None
+    return None
+
+
+def clean(atoms, index):
+    """A fresh Atoms built only from checked plain values of a loaded one (numbers, positions, cell, pbc, the
+    SinglePointCalculator's results, FixAtoms, plain info and arrays entries), so no loaded object is ever used."""
     d = vars(atoms)
     arrays = d.get("arrays")
     if type(arrays) is not dict:
@@ -187,14 +204,19 @@ def frame(atoms, index):
         raise FrameError(index, "cell", "missing")
     cell = _array(vars(cell).get("array"), index, "cell", "fiu", (3, 3))
     pbc = _array(d.get("_pbc"), index, "pbc", "b", (3,))
+    out = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc)
 
-    out = {
-        "numbers": np.ascontiguousarray(numbers, "<i8").tobytes(),
-        "positions": np.ascontiguousarray(positions, "<f8").tobytes(),
-        "cell": np.ascontiguousarray(cell, "<f8").tobytes(),
-        "pbc": np.ascontiguousarray(pbc, "?").tobytes(),
-        "energy": None, "forces": None, "stress": None, "fixed": None,
-    }
+    for key, value in arrays.items():
+        if type(key) is str and key not in ("numbers", "positions"):
+            value = _plain(value)
+            if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
+                out.arrays[key] = value
+    info = d.get("info")
+    if type(info) is dict:
+        for key, value in info.items():
+            if type(key) is str and (value := _plain(value)) is not None:
+                out.info[key] = value
+
     calc = d.get("_calc")
     if calc is not None:
         if type(calc) is not SinglePointCalculator:
@@ -202,14 +224,22 @@ def frame(atoms, index):
         results = vars(calc).get("results")
         if type(results) is not dict:
             raise FrameError(index, "calc", "has no results")
-        if results.get("energy") is not None:
-            out["energy"] = _number(results["energy"], index, "energy")
-        if results.get("forces") is not None:
-            out["forces"] = np.ascontiguousarray(_array(results["forces"], index, "forces", "fiu", (n, 3)), "<f8").tobytes()
-        if results.get("stress") is not None:
-            stress = results["stress"]
-            shape = (3, 3) if isinstance(stress, np.ndarray) and stress.ndim == 2 else (6,)
-            out["stress"] = np.ascontiguousarray(_array(stress, index, "stress", "fiu", shape), "<f8").tobytes()
+        checked = {}
+        for key, value in results.items():
+            if type(key) is not str or value is None:
+                continue
+            if key == "energy":
+                checked[key] = _number(value, index, "energy")
+            elif key == "forces":
+                checked[key] = _array(value, index, "forces", "fiu", (n, 3))
+            elif key == "stress":
+                shape = (3, 3) if isinstance(value, np.ndarray) and value.ndim == 2 else (6,)
+                checked[key] = _array(value, index, "stress", "fiu", shape)
+            elif (value := _plain(value)) is not None:
+                checked[key] = value
+        out.calc = SinglePointCalculator(out)
+        out.calc.results.update(checked)
+
     constraints = d.get("_constraints") or []
     if type(constraints) is not list:
         raise FrameError(index, "constraints", f"is a {type(constraints).__name__}, expected a list")
@@ -227,12 +257,68 @@ def frame(atoms, index):
                 raise FrameError(index, "constraints", f"FixAtoms index out of range for {n} atoms")
             fixed[indices] = True
     if constraints:
-        out["fixed"] = fixed.tobytes()
+        out.set_constraint(FixAtoms(mask=fixed))
     return out
 
 
-def read_frames(path, allow_unsafe=False):
-    """Every structure of an ASE pickle file as plain data (see frame)."""
+def frame(atoms, index, **keys):
+    """One loaded structure as ase_frames.frame gives it, read from its checked copy (clean)."""
+    return ase_frames.frame(clean(atoms, index), index, **keys)
+
+
+def _read(path, allow_unsafe):
     with open(path, "rb") as f:
-        data = f.read()
-    return [frame(atoms, i) for i, atoms in enumerate(atoms_list(load(data, allow_unsafe)))]
+        return load(f.read(), allow_unsafe)
+
+
+def iter_frames(path, allow_unsafe=False, **keys):
+    """Every structure of an ASE pickle file as ase_frames.frame gives it. The pickle is loaded whole (the format
+    cannot be streamed); frames are made one at a time. allow_unsafe: plain pickle.loads, any calculator."""
+    structures = atoms_list(_read(path, allow_unsafe))
+    if not allow_unsafe:
+        structures = (clean(a, i) for i, a in enumerate(structures))
+    return ase_frames.frames(structures, **keys)
+
+
+def read_frames(path, allow_unsafe=False, **keys):
+    """Every structure of an ASE pickle file as plain data (see iter_frames), in a list."""
+    return list(iter_frames(path, allow_unsafe, **keys))
+
+
+def _per_structure(value, field):
+    """A sequence of per-structure values: a list or tuple, or an array's rows."""
+    if type(value) in (list, tuple):
+        return list(value)
+    if type(value) is np.ndarray and value.ndim >= 1:
+        return list(value)
+    raise FrameError(None, field, f"is {type(value).__name__}, expected a list or an array with one entry per structure")
+
+
+def labels(path, allow_unsafe=False):
+    """A labels pickle: a dict with energies, forces and optionally stresses, or a tuple (energies, forces[,
+    stresses]), one entry per structure. Returns {"energies": [float], "forces": [bytes <f8 (n, 3)],
+    "stresses": [bytes <f8 Voigt or None] or None}; the C# side checks counts and atom counts."""
+    obj = _read(path, allow_unsafe)
+    if type(obj) is dict:
+        for key in ("energies", "forces"):
+            if key not in obj:
+                raise FrameError(None, key, f"missing: the labels dict has {sorted(map(str, obj))}, expected energies, forces and optionally stresses")
+        energies, forces, stresses = obj["energies"], obj["forces"], obj.get("stresses")
+    elif type(obj) in (tuple, list) and len(obj) in (2, 3):
+        energies, forces, stresses = (*obj, None)[:3]
+    else:
+        raise FrameError(None, "labels", f"the pickle holds a {type(obj).__name__}, expected a dict with energies, forces[, stresses] or a tuple (energies, forces[, stresses])")
+    out = {"energies": [], "forces": [], "stresses": None}
+    for i, e in enumerate(_per_structure(energies, "energies")):
+        out["energies"].append(_number(e.item() if type(e) is np.ndarray and e.ndim == 0 else e, i, "energies"))
+    for i, f in enumerate(_per_structure(forces, "forces")):
+        f = _plain(f)
+        if not isinstance(f, np.ndarray) or f.ndim != 2 or f.shape[1] != 3:
+            raise FrameError(i, "forces", f"has shape {getattr(f, 'shape', None)}, expected (n, 3) numbers")
+        out["forces"].append(np.ascontiguousarray(f, "<f8").tobytes())
+    if stresses is not None:
+        out["stresses"] = []
+        for i, s in enumerate(_per_structure(stresses, "stresses")):
+            s = None if s is None else _plain(s)
+            out["stresses"].append(None if s is None else np.ascontiguousarray(ase_frames.voigt(s, i, "stresses"), "<f8").tobytes())
+    return out
