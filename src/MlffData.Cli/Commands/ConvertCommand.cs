@@ -126,7 +126,7 @@ internal static class ConvertCommand
                 }
                 try
                 {
-                    writer.AddStructure(frame.Structure, frame.Energy.Value, frame.Forces, frame.Stress, frame.Index);
+                    writer.AddStructure(frame.Structure, frame.Energy.Value, frame.Forces, frame.Stress, frame.Index, frame.Extras);
                 }
                 catch (ValidationException e)
                 {

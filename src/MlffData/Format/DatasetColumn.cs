@@ -80,6 +80,19 @@ internal sealed class DatasetColumn<T> : IDatasetColumn where T : unmanaged
         }
     }
 
+    /// <summary>Adds <paramref name="count"/> copies of one element (missing values for rows a structure lacks).</summary>
+    internal void AddRepeated(T value, long count)
+    {
+        while (count > 0)
+        {
+            if (_count == _buffer.Length) Flush(whole: true);
+            int n = (int)Math.Min(count, _buffer.Length - _count);
+            _buffer.AsSpan(_count, n).Fill(value);
+            _count += n;
+            count -= n;
+        }
+    }
+
     /// <summary>Free space in the buffer for converting writers; follow with <see cref="Commit"/>.</summary>
     internal Span<T> Reserve()
     {
@@ -108,6 +121,19 @@ internal sealed class DatasetColumn<T> : IDatasetColumn where T : unmanaged
     {
         _count = 0;
         if (_dataset is not null && _dataset.Rows != InitialRows) _dataset.Resize(InitialRows);
+    }
+
+    /// <summary>
+    /// Drops buffered rows, closes the dataset and removes its link: undoes a column that a writer created in a file
+    /// it appends to. Only for columns made with the constructor for a new dataset.
+    /// </summary>
+    internal void Unlink()
+    {
+        _count = 0;
+        if (_dataset is null) return;
+        _dataset.Dispose();
+        _dataset = null;
+        _group.Delete(_name);
     }
 
     private H5Dataset<T> Create(int bufferedRows, bool bufferFull)

@@ -3,9 +3,10 @@ using MlffData.Hdf5;
 namespace MlffData.Format;
 
 /// <summary>
-/// Compares two files of this format dataset by dataset, in blocks (memory stays bounded): integers and bools
-/// exactly, floats within a tolerance, and says whether every float was bit-exact. The first difference is reported
-/// with its dataset, row and (for per-atom datasets) structure.
+/// Compares two files of this format dataset by dataset, in blocks (memory stays bounded): integers, bools and
+/// strings exactly, floats within a tolerance (NaN equals NaN), and says whether every float was bit-exact. The
+/// optional /info and /arrays groups are compared too when either file has them: the same names, dtypes, shapes and
+/// values. The first difference is reported with its dataset, row and (for per-atom datasets) structure.
 /// </summary>
 public static class DatasetComparer
 {
@@ -36,6 +37,8 @@ public static class DatasetComparer
             ?? run.Compare(expected.Stress, actual.Stress, perAtom: false)
             ?? run.Compare(expected.StressMask, actual.StressMask, perAtom: false)
             ?? run.Compare(expected.StructureIndices, actual.StructureIndices, perAtom: false)
+            ?? run.CompareExtras(FormatNames.Info, expected.Info, expected.InfoDatasets, actual.Info, actual.InfoDatasets, perAtom: false)
+            ?? run.CompareExtras(FormatNames.Arrays, expected.Arrays, expected.ArrayDatasets, actual.Arrays, actual.ArrayDatasets, perAtom: true)
             ?? run.CompareCount(actual.Metadata.Attributes)
             ?? new DatasetComparison(true, run.BitExact, run.MaxAbsDifference, null, null, null, null);
     }
@@ -65,6 +68,91 @@ public static class DatasetComparer
                     long row = start + k / width;
                     return Difference(e.Path, row, perAtom ? StructureOfAtom(row) : row,
                         $"row {row}{Column(width, k)}: expected {ev[k]}, got {av[k]}");
+                }
+            }
+            return null;
+        }
+
+        /// <summary>Compares one optional group: names first, then each dataset's dtype, shape and values.</summary>
+        public DatasetComparison? CompareExtras(string groupName,
+            H5Group? expectedGroup, IReadOnlyList<(string Name, H5DatasetDescription Description)> expectedDatasets,
+            H5Group? actualGroup, IReadOnlyList<(string Name, H5DatasetDescription Description)> actualDatasets, bool perAtom)
+        {
+            var actualByName = actualDatasets.ToDictionary(d => d.Name, d => d.Description, StringComparer.Ordinal);
+            foreach (var (name, e) in expectedDatasets)
+            {
+                if (!actualByName.TryGetValue(name, out var a))
+                    return Difference(e.Path, null, null, "is missing");
+                if (a.DType != e.DType)
+                    return Difference(e.Path, null, null, $"has dtype {a.DType}, expected {e.DType}");
+                if (!a.Shape.SequenceEqual(e.Shape))
+                    return Difference(e.Path, null, null, $"has shape ({string.Join(", ", a.Shape)}), expected ({string.Join(", ", e.Shape)})");
+                // Masks have a row per structure, even in /arrays.
+                bool rowsPerAtom = perAtom && !DatasetLayout.IsMask(name);
+                var difference = CompareValues(expectedGroup!, actualGroup!, name, e, rowsPerAtom);
+                if (difference is not null) return difference;
+            }
+            var expectedNames = expectedDatasets.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var (name, _) in actualDatasets)
+                if (!expectedNames.Contains(name))
+                    return Difference($"/{groupName}/{name}", null, null, "is not in the expected file");
+            return null;
+        }
+
+        private DatasetComparison? CompareValues(H5Group expectedGroup, H5Group actualGroup, string name, H5DatasetDescription description, bool perAtom)
+        {
+            try
+            {
+                return description.DType switch
+                {
+                    "float64" => Typed<double>(),
+                    "float32" => Typed<float>(),
+                    "int64" => Typed<long>(),
+                    "int32" => Typed<int>(),
+                    "int8" => Typed<sbyte>(),
+                    "uint8" => Typed<byte>(),
+                    "bool" => Typed<bool>(),
+                    "string" => Strings(),
+                    var other => Difference(description.Path, null, null, $"has dtype {other}, whose values the comparer cannot read"),
+                };
+            }
+            catch (InvalidDataException e)
+            {
+                // An enum other than h5py's bool describes itself as its base integer but does not open as one.
+                return Difference(description.Path, null, null, $"cannot be compared ({e.Message})");
+            }
+
+            DatasetComparison? Typed<T>() where T : unmanaged, IEquatable<T>
+            {
+                using var e = H5Dataset<T>.Open(expectedGroup, name);
+                using var a = H5Dataset<T>.Open(actualGroup, name);
+                return Compare(e, a, perAtom);
+            }
+
+            DatasetComparison? Strings()
+            {
+                using var e = H5StringDataset.Open(expectedGroup, name);
+                using var a = H5StringDataset.Open(actualGroup, name);
+                return CompareStrings(e, a, perAtom);
+            }
+        }
+
+        private DatasetComparison? CompareStrings(H5StringDataset e, H5StringDataset a, bool perAtom)
+        {
+            if (e.Rows != a.Rows)
+                return Difference(e.Path, null, null, $"has {a.Rows} rows, expected {e.Rows}");
+            int width = e.RowLength;
+            for (long start = 0; start < e.Rows; start += Block)
+            {
+                long n = Math.Min(Block, e.Rows - start);
+                var ev = e.Read(start, n);
+                var av = a.Read(start, n);
+                for (int k = 0; k < ev.Length; k++)
+                {
+                    if (string.Equals(ev[k], av[k], StringComparison.Ordinal)) continue;
+                    long row = start + k / width;
+                    return Difference(e.Path, row, perAtom ? StructureOfAtom(row) : row,
+                        $"row {row}{Column(width, k)}: expected \"{ev[k]}\", got \"{av[k]}\"");
                 }
             }
             return null;

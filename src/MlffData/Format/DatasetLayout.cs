@@ -7,7 +7,9 @@ namespace MlffData.Format;
 /// The groups and datasets of an existing file, opened and checked against FORMAT.md: every group and dataset
 /// present with its dtype and shape, /structures holding exactly its five datasets, per-structure datasets of S
 /// rows, per-atom ones of A rows, splits that start at 0, never decrease, end at A and agree between the two
-/// splits datasets. Any break is a <see cref="DatasetFormatException"/> naming the dataset.
+/// splits datasets. The optional /info and /arrays groups, when present, hold only datasets: /info/NAME and every
+/// NAME_mask (bool, beside its NAME) of S rows, /arrays/NAME of A rows. Any break is a
+/// <see cref="DatasetFormatException"/> naming the dataset.
 /// </summary>
 internal sealed class DatasetLayout : IDisposable
 {
@@ -38,6 +40,18 @@ internal sealed class DatasetLayout : IDisposable
     internal H5Dataset<bool> StressMask { get; private set; } = null!;
     internal H5Dataset<long> StructureIndices { get; private set; } = null!;
 
+    /// <summary>The optional /info group, or null when the file has none.</summary>
+    internal H5Group? Info { get; private set; }
+
+    /// <summary>The optional /arrays group, or null when the file has none.</summary>
+    internal H5Group? Arrays { get; private set; }
+
+    /// <summary>The datasets of /info (masks included), in name order; whatever their dtype, only described.</summary>
+    internal IReadOnlyList<(string Name, H5DatasetDescription Description)> InfoDatasets { get; private set; } = [];
+
+    /// <summary>The datasets of /arrays (masks included), in name order.</summary>
+    internal IReadOnlyList<(string Name, H5DatasetDescription Description)> ArrayDatasets { get; private set; } = [];
+
     /// <summary>S, the number of structures: the splits define them, every other per-structure dataset must agree.</summary>
     internal long NumStructures => AtomicNumbersSplits.Rows - 1;
 
@@ -58,6 +72,7 @@ internal sealed class DatasetLayout : IDisposable
             layout.CheckShapes();
             layout.CheckSplits();
             layout.CheckCount();
+            layout.CheckExtras(file);
             return layout;
         }
         catch
@@ -154,6 +169,66 @@ internal sealed class DatasetLayout : IDisposable
         if (Metadata.Attributes.Get(FormatNames.NumStructures) is long count && count != NumStructures)
             throw new DatasetFormatException(FileName, "/metadata", $"num_structures is {count}, but the datasets hold {NumStructures} structures");
     }
+
+    /// <summary>True for NAME_mask, the dataset that says which structures really had NAME.</summary>
+    internal static bool IsMask(string name) => name.EndsWith(FormatNames.MaskSuffix, StringComparison.Ordinal);
+
+    private void CheckExtras(H5File file)
+    {
+        Info = OptionalGroup(file, FormatNames.Info);
+        if (Info is not null) InfoDatasets = CheckExtras(Info, perAtom: false);
+        Arrays = OptionalGroup(file, FormatNames.Arrays);
+        if (Arrays is not null) ArrayDatasets = CheckExtras(Arrays, perAtom: true);
+    }
+
+    private List<(string Name, H5DatasetDescription Description)> CheckExtras(H5Group group, bool perAtom)
+    {
+        long s = NumStructures, a = NumAtoms;
+        var names = group.MemberNames();
+        var present = names.ToHashSet(StringComparer.Ordinal);
+        var datasets = new List<(string, H5DatasetDescription)>(names.Count);
+        foreach (var name in names)
+        {
+            string path = group.Child(name);
+            if (group.KindOf(name) != "dataset")
+                throw new DatasetFormatException(FileName, path, $"is not a dataset; {group.Path} holds only datasets");
+            H5DatasetDescription description;
+            try
+            {
+                description = group.Describe(name);
+            }
+            catch (H5Exception e)
+            {
+                throw new DatasetFormatException(FileName, path, e.Message, e);
+            }
+            var shape = description.Shape;
+            if (shape.Count == 0)
+                throw new DatasetFormatException(FileName, path, "is a scalar, expected a row per structure or atom");
+            long rows = (long)shape[0];
+            if (IsMask(name))
+            {
+                if (!present.Contains(name[..^FormatNames.MaskSuffix.Length]))
+                    throw new DatasetFormatException(FileName, path, $"is a mask without its dataset {name[..^FormatNames.MaskSuffix.Length]}");
+                if (description.DType != "bool" || shape.Count != 1)
+                    throw new DatasetFormatException(FileName, path, $"has dtype {description.DType} and shape ({string.Join(", ", shape)}), expected bool (S,)");
+                if (rows != s)
+                    throw new DatasetFormatException(FileName, path, $"has {rows} rows, expected S = {s}");
+            }
+            else if (rows != (perAtom ? a : s))
+            {
+                throw new DatasetFormatException(FileName, path, $"has {rows} rows, expected {(perAtom ? "A" : "S")} = {(perAtom ? a : s)}");
+            }
+            datasets.Add((name, description));
+        }
+        return datasets;
+    }
+
+    private H5Group? OptionalGroup(H5File file, string name) => file.KindOf(name) switch
+    {
+        null => null,
+        "group" => Own(file.OpenGroup(name)),
+        _ => throw new DatasetFormatException(FileName, "/" + name, "is not a group"),
+    };
 
     private void Expect<T>(H5Dataset<T> dataset, ulong[] rowShape, long rows, string rowsName) where T : unmanaged
     {

@@ -68,7 +68,10 @@ public sealed class ExtraValue
     public static ExtraValue String(string value) => new(ExtraKind.String, new[] { value ?? throw new ArgumentNullException(nameof(value)) }, []);
 
     /// <summary>"float64 (3,)"-style description for error messages.</summary>
-    public string Describe() =>
-        $"{Kind switch { ExtraKind.Float => "float64", ExtraKind.Integer => "int64", ExtraKind.Bool => "bool", _ => "string" }}" +
-        (RowShape.Count == 0 ? "" : $" ({string.Join(", ", RowShape)})");
+    public string Describe() => Describe(Kind, RowShape);
+
+    /// <summary>The description of <see cref="Describe()"/> for any kind and row shape (a column a file already has).</summary>
+    internal static string Describe(ExtraKind kind, IReadOnlyList<int> rowShape) =>
+        $"{kind switch { ExtraKind.Float => "float64", ExtraKind.Integer => "int64", ExtraKind.Bool => "bool", _ => "string" }}" +
+        (rowShape.Count == 0 ? "" : $" ({string.Join(", ", rowShape)})");
 }

@@ -53,6 +53,7 @@ public sealed partial class HDF5DatasetWriter
         _stress = Own(new DatasetColumn<double>(layout.Labels, layout.Stress, chunk));
         _stressMask = Own(new DatasetColumn<bool>(layout.Labels, layout.StressMask, chunk));
         _indices = Own(new DatasetColumn<long>(layout.Labels, layout.StructureIndices, chunk));
+        OpenExistingExtras(layout);
 
         // New rows go through each dataset's own filters; say so when the caller asked for something else.
         var existing = layout.Positions.Filters;

@@ -7,8 +7,9 @@ namespace MlffData.Format;
 
 /// <summary>
 /// Writes labelled structures into an HDF5 file in FORMAT.md's layout, the seed's HDF5DatasetWriter in C#:
-/// structure by structure (<see cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?)"/>)
-/// or in batches (<see cref="AddBatch"/>), finished by <see cref="Complete"/> (the seed's finalize).
+/// structure by structure (<see cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?, StructureExtras?)"/>)
+/// or in batches (<see cref="AddBatch"/>), finished by <see cref="Complete"/> (the seed's finalize). Extras of a
+/// structure (<see cref="StructureExtras"/>) go to FORMAT.md's optional /info and /arrays groups.
 /// </summary>
 /// <remarks>
 /// <para>Overwrite mode writes <c>PATH.partial</c> and renames it over PATH only when Complete() succeeds, after an
@@ -109,31 +110,34 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     /// <param name="forces">Forces, eV/Å, row-major n x 3 (stored as float32).</param>
     /// <param name="stress">Stress, eV/Å³: Voigt xx yy zz yz xz xy, or 9 numbers of the 3 x 3 tensor; empty when absent.</param>
     /// <param name="sourceIndex">Index in the caller's source; default the running count across appends.</param>
-    /// <exception cref="ValidationException">A shape or value is invalid; nothing was added.</exception>
+    /// <param name="extras">Values for /info (one row each) and /arrays (one row per atom); null or empty for none.
+    /// A name the file has that a structure lacks gets the missing value (NaN, 0, false, "") and a false in NAME_mask.</param>
+    /// <exception cref="ValidationException">A shape or value is invalid, or an extra has a bad name, the wrong number
+    /// of rows, or another kind or row shape than the same name had before; nothing was added.</exception>
     /// <exception cref="InvalidOperationException">The writer was completed, aborted, or failed earlier.</exception>
-    public void AddStructure(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress = default, long? sourceIndex = null)
+    public void AddStructure(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress = default, long? sourceIndex = null, StructureExtras? extras = null)
     {
         EnsureOpen();
-        Check(_added, structure, energy, forces, stress);
-        Guarded(structure, energy, forces, stress, sourceIndex);
+        Check(_added, structure, energy, forces, stress, extras, null);
+        Guarded(structure, energy, forces, stress, sourceIndex, extras);
     }
 
     /// <summary>Adds one structure with forces as an n x 3 array.</summary>
-    /// <inheritdoc cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?)"/>
-    public void AddStructure(Structure structure, double energy, double[,] forces, double[]? stress = null, long? sourceIndex = null)
+    /// <inheritdoc cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?, StructureExtras?)"/>
+    public void AddStructure(Structure structure, double energy, double[,] forces, double[]? stress = null, long? sourceIndex = null, StructureExtras? extras = null)
     {
         ArgumentNullException.ThrowIfNull(forces);
         if (forces.GetLength(1) != 3)
             throw new ValidationException(_added, "forces", $"Forces shape ({forces.GetLength(0)}, {forces.GetLength(1)}) doesn't match atoms ({structure.NumAtoms}, 3)");
-        AddStructure(structure, energy, Structure.Flatten(forces), stress, sourceIndex);
+        AddStructure(structure, energy, Structure.Flatten(forces), stress, sourceIndex, extras);
     }
 
     /// <summary>Adds one labelled structure.</summary>
-    /// <inheritdoc cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?)"/>
+    /// <inheritdoc cref="AddStructure(Structure, double, ReadOnlySpan{double}, ReadOnlySpan{double}, long?, StructureExtras?)"/>
     public void AddStructure(LabelledStructure item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        AddStructure(item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress, item.SourceIndex);
+        AddStructure(item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress, item.SourceIndex, item.Extras);
     }
 
     /// <summary>
@@ -146,16 +150,19 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         EnsureOpen();
+        // Names the batch brings that the writer has not seen: their first kind and shape bind the later items.
+        BatchExtras? introduced = null;
         for (int i = 0; i < batch.Count; i++)
         {
             var item = batch[i] ?? throw new ArgumentNullException(nameof(batch), $"batch[{i}] is null");
-            Check(_added + i, item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress);
+            if (item.Extras is { IsEmpty: false }) introduced ??= new BatchExtras();
+            Check(_added + i, item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress, item.Extras, introduced);
         }
         long step = Math.Max(1, batch.Count / 100);
         for (int i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
-            Guarded(item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress, item.SourceIndex);
+            Guarded(item.Structure, item.Labels.Energy, item.Labels.Forces, item.Labels.Stress, item.SourceIndex, item.Extras);
             if (progress is not null && ((i + 1) % step == 0 || i + 1 == batch.Count)) progress(i + 1, batch.Count);
         }
     }
@@ -184,6 +191,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
                 throw new ArgumentException($"Metadata key '{key}' is written by the writer itself", nameof(extraMetadata));
         try
         {
+            CatchUpExtras();
             foreach (var column in Columns()) column.Flush();
             WriteMetadata(extraMetadata);
             _file!.Flush();
@@ -219,19 +227,21 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         else Release(deletePartial: false);
     }
 
-    private void Check(long index, Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress)
+    private void Check(long index, Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress,
+        StructureExtras? extras, BatchExtras? introduced)
     {
         StructureValidator.CheckShapes(index, structure, forces, stress);
+        if (extras is { IsEmpty: false }) CheckExtras(index, structure, extras, introduced);
         if (!_options.Validate) return;
         StructureValidator.CheckValues(index, structure, energy, forces, stress);
         StructureValidator.Warn(index, structure, forces, _options);
     }
 
-    private void Guarded(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress, long? sourceIndex)
+    private void Guarded(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress, long? sourceIndex, StructureExtras? extras)
     {
         try
         {
-            Append(structure, energy, forces, stress, sourceIndex);
+            Append(structure, energy, forces, stress, sourceIndex, extras);
         }
         catch
         {
@@ -241,8 +251,10 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         }
     }
 
-    private void Append(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress, long? sourceIndex)
+    private void Append(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress, long? sourceIndex, StructureExtras? extras)
     {
+        // The common path, a structure without extras, touches nothing here: names it lacks are filled in later.
+        if (extras is { IsEmpty: false }) AppendExtras(extras, _structures, _atoms);
         var numbers = structure.AtomicNumbers;
         for (int done = 0; done < numbers.Length;)
         {
@@ -323,6 +335,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
             try
             {
                 foreach (var column in Columns()) column.Rollback();
+                RemoveNewExtraGroups();
                 _file?.Flush();
             }
             catch (Exception e) when (e is H5Exception or IOException)
@@ -352,7 +365,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     }
 
     private IEnumerable<IDatasetColumn> Columns() =>
-        [_numbers, _numbersSplits, _positions, _cells, _pbc, _energy, _forces, _forcesSplits, _stress, _stressMask, _indices];
+        [_numbers, _numbersSplits, _positions, _cells, _pbc, _energy, _forces, _forcesSplits, _stress, _stressMask, _indices, .. _extraColumns];
 
     private T Own<T>(T item) where T : IDisposable
     {

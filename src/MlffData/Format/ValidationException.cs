@@ -18,7 +18,8 @@ public sealed class ValidationException : ArgumentException
     /// <summary>0-based index of the structure among those given to this writer.</summary>
     public long StructureIndex { get; }
 
-    /// <summary>The field that failed: atomic_numbers, positions, cell, pbc, energy, forces or stress.</summary>
+    /// <summary>The field that failed: atomic_numbers, positions, cell, pbc, energy, forces or stress, or an extra
+    /// named as info/NAME or arrays/NAME.</summary>
     public string Field { get; }
 
     /// <summary>The seed's message, without the index.</summary>

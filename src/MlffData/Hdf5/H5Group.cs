@@ -132,6 +132,27 @@ public class H5Group : IDisposable
     /// <exception cref="InvalidDataException">The dataset's type does not match T.</exception>
     public H5Dataset<T> OpenDataset<T>(string name) where T : unmanaged => H5Dataset<T>.Open(this, name);
 
+    /// <summary>Creates a chunked variable-length UTF-8 string dataset extensible along its first axis, with zero rows.</summary>
+    /// <param name="name">Name of the dataset in this group.</param>
+    /// <param name="rowShape">Shape of one row: [] for (n,), [k] for (n, k).</param>
+    /// <param name="chunkRows">Rows per chunk along the first axis.</param>
+    /// <param name="filters">Filter pipeline; null for none.</param>
+    public H5StringDataset CreateStringDataset(string name, int[] rowShape, long chunkRows, H5FilterPipeline? filters = null) =>
+        H5StringDataset.Create(this, name, rowShape, chunkRows, filters ?? H5FilterPipeline.None);
+
+    /// <summary>Opens a variable-length string dataset.</summary>
+    /// <exception cref="H5ObjectNotFoundException">There is no such dataset.</exception>
+    /// <exception cref="InvalidDataException">The dataset does not hold variable-length strings.</exception>
+    public H5StringDataset OpenStringDataset(string name) => H5StringDataset.Open(this, name);
+
+    /// <summary>
+    /// Removes the link <paramref name="name"/> (H5Ldelete). The object goes when nothing links to it and no id holds
+    /// it open; its bytes stay in the file as free space until the file is repacked.
+    /// </summary>
+    /// <exception cref="H5ObjectNotFoundException">There is no such link.</exception>
+    public void Delete(string name) =>
+        H5Error.Check(H5L.Delete(Handle, name, H5PropertyListHandle.Default), "H5Ldelete", Child(name));
+
     internal string Child(string name) => Path.EndsWith('/') ? Path + name : $"{Path}/{name}";
 
     /// <inheritdoc />

@@ -38,4 +38,8 @@ internal static partial class H5D
 
     [LibraryImport(H5.Library, EntryPoint = "H5Dread")]
     internal static unsafe partial int Read(H5DatasetHandle dataset, H5TypeHandle memType, H5SpaceHandle memSpace, H5SpaceHandle fileSpace, H5PropertyListHandle xfer, void* buffer);
+
+    /// <summary>Frees the memory H5Dread allocated for the variable-length elements of buffer (1.10's name; 1.12 calls it H5Treclaim).</summary>
+    [LibraryImport(H5.Library, EntryPoint = "H5Dvlen_reclaim")]
+    internal static unsafe partial int VlenReclaim(H5TypeHandle type, H5SpaceHandle space, H5PropertyListHandle xfer, void* buffer);
 }

@@ -78,7 +78,7 @@ public sealed class ConvertCommandTests : IDisposable
         string input = WriteInput("noforces.extxyz", Good(-1), Frame("energy=-2.0 Properties=species:S:1:pos:R:3", "H 0 0 0", "H 0.8 0 0"));
         var (code, _, stderr) = CliRunner.Run("convert", "-i", input, "-o", Output);
         code.Should().Be(1);
-        stderr.Trim().Should().Be($"error: {input}: structure 1: forces: structure has no forces label");
+        stderr.Trim().Should().Be($"error: {input}: structure 1: forces: structure has no forces label (pass --skip-unlabelled to leave such structures out)");
     }
 
     [Fact]
