@@ -3,7 +3,7 @@ namespace MlffData.Converters;
 /// <summary>What one column of an extxyz atom line holds, for the reader.</summary>
 internal enum ExtxyzColumnRole : byte
 {
-    /// <summary>A column the reader passes over (charges, momenta, tags, ...).</summary>
+    /// <summary>A column the reader passes over (charges, momenta, tags, ... unless kept).</summary>
     Skip,
 
     /// <summary>The chemical symbol.</summary>
@@ -29,4 +29,13 @@ internal enum ExtxyzColumnRole : byte
 
     /// <summary>Force z in eV/Å.</summary>
     ForceZ,
+
+    /// <summary>A kept R column (Python's float()), read into a per-atom extra.</summary>
+    KeptReal,
+
+    /// <summary>A kept I column (Python's int(), within ASE's int32), read into a per-atom extra.</summary>
+    KeptInteger,
+
+    /// <summary>A kept L column (T, F, True or False), read into a per-atom extra or the move_mask.</summary>
+    KeptBool,
 }

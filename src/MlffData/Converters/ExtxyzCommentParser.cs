@@ -4,8 +4,8 @@ namespace MlffData.Converters;
 
 /// <summary>
 /// Splits an extxyz comment line into key=value pairs exactly as ASE 3.22.1's <c>key_val_str_to_dict</c> does,
-/// and keeps the raw values of the keys the reader needs (Lattice, pbc, Properties, energy, stress).
-/// Reused from frame to frame, so its buffers are allocated once.
+/// and keeps the raw values of the keys the reader needs: Lattice, pbc, Properties and the keys it was made with
+/// (energy, stress, the extras). Reused from frame to frame, so its buffers are allocated once.
 /// </summary>
 /// <remarks>
 /// ASE walks the line character by character: a backslash takes the next character literally; ', ", { and [ open a
@@ -20,6 +20,20 @@ internal sealed class ExtxyzCommentParser
     private int _length;
     private readonly List<int> _partStarts = [];  // start of each part in _text; a part ends where the next starts
     private readonly List<int> _pairStarts = [];  // index in _partStarts of each pair's key
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _slots;
+    private readonly string?[] _values;
+
+    /// <summary>Creates a parser that keeps the raw values of the given keys besides Lattice, pbc and Properties.</summary>
+    /// <param name="keys">The keys, each looked up with <see cref="Slot"/>; repeats and the three fixed keys are ignored.</param>
+    public ExtxyzCommentParser(IEnumerable<string>? keys = null)
+    {
+        var slots = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var key in keys ?? [])
+            if (key is not ("Lattice" or "pbc" or "Properties"))
+                slots.TryAdd(key, slots.Count);
+        _slots = slots.GetAlternateLookup<ReadOnlySpan<char>>();
+        _values = new string?[slots.Count];
+    }
 
     /// <summary>Raw value of "Lattice", or null when the line has none.</summary>
     public string? Lattice { get; private set; }
@@ -30,18 +44,21 @@ internal sealed class ExtxyzCommentParser
     /// <summary>Raw value of "Properties", or null.</summary>
     public string? Properties { get; private set; }
 
-    /// <summary>Raw value of "energy", or null.</summary>
-    public string? Energy { get; private set; }
+    /// <summary>The slot of a key given to the constructor, for <see cref="Value"/>; -1 for any other key.</summary>
+    /// <param name="key">The key.</param>
+    public int Slot(string key) => _slots.Dictionary.TryGetValue(key, out int slot) ? slot : -1;
 
-    /// <summary>Raw value of "stress", or null.</summary>
-    public string? Stress { get; private set; }
+    /// <summary>Raw value of the key in a slot on the last parsed line, or null when the line lacks it.</summary>
+    /// <param name="slot">From <see cref="Slot"/>; -1 gives null.</param>
+    public string? Value(int slot) => slot < 0 ? null : _values[slot];
 
     /// <summary>Parses one comment line, replacing what the previous call found.</summary>
     /// <returns>Null on success, otherwise what is wrong (ASE itself fails on such a line).</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string? Parse(ReadOnlySpan<char> line)
     {
-        Lattice = Pbc = Properties = Energy = Stress = null;
+        Lattice = Pbc = Properties = null;
+        Array.Clear(_values);
         _length = 0;
         _partStarts.Clear();
         _pairStarts.Clear();
@@ -108,7 +125,7 @@ internal sealed class ExtxyzCommentParser
     internal IEnumerable<KeyValuePair<string, string>> Pairs()
     {
         for (int pair = 0; pair < _pairStarts.Count; pair++)
-            yield return new(Key(pair).ToString(), Value(pair));
+            yield return new(Key(pair).ToString(), PairValue(pair));
     }
 
     private void StartPair()
@@ -123,14 +140,16 @@ internal sealed class ExtxyzCommentParser
     private void Keep(int pair)
     {
         var key = Key(pair);
-        // Strings are made only for the five keys used; other keys (config_type, step, ...) cost nothing.
+        // Strings are made only for the keys asked for; other keys (step, comment, ...) cost a lookup and nothing more.
         switch (key)
         {
-            case "Lattice": Lattice = Value(pair); break;
-            case "pbc": Pbc = Value(pair); break;
-            case "Properties": Properties = Value(pair); break;
-            case "energy": Energy = Value(pair); break;
-            case "stress": Stress = Value(pair); break;
+            case "Lattice": Lattice = PairValue(pair); break;
+            case "pbc": Pbc = PairValue(pair); break;
+            case "Properties": Properties = PairValue(pair); break;
+            default:
+                if (_slots.TryGetValue(key, out int slot))
+                    _values[slot] = PairValue(pair);
+                break;
         }
     }
 
@@ -144,7 +163,7 @@ internal sealed class ExtxyzCommentParser
         return _text.AsSpan(_partStarts[part], PartEnd(part) - _partStarts[part]);
     }
 
-    private string Value(int pair)
+    private string PairValue(int pair)
     {
         int first = _pairStarts[pair] + 1, end = PairEnd(pair);
         if (first == end)

@@ -67,7 +67,7 @@ public static class InputReader
 
         IEnumerable<SourceFrame> Frames(FileStream stream)
         {
-            using var reader = new ExtxyzReader(new StreamReader(stream, bufferSize: 1 << 16), path);
+            using var reader = new ExtxyzReader(new StreamReader(stream, bufferSize: 1 << 16), path, keys);
             foreach (var frame in reader.ReadFrames())
                 yield return frame;
         }

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace MlffData.Converters;
 
 /// <summary>
-/// Python's reading of text, on spans and without allocating: <c>str.isspace</c>, <c>str.split()</c> tokens,
-/// <c>float()</c> and <c>int()</c>. ASE parses extxyz with these, so a token we accept gives exactly the value ASE gets.
+/// Python's reading and writing of text, on spans and without allocating on the common paths: <c>str.isspace</c>,
+/// <c>str.split()</c> tokens, <c>float()</c>, <c>int()</c> and <c>repr()</c> of a float. ASE parses extxyz with these,
+/// so a token we accept gives exactly the value ASE gets.
 /// </summary>
 internal static class PythonText
 {
@@ -58,7 +60,7 @@ internal static class PythonText
 
     /// <summary>
     /// Parses a token as Python's <c>float()</c> does, to the same double: decimal and exponent forms,
-    /// underscores between digits, and inf/infinity/nan in any case with an optional sign.
+    /// underscores between digits, inf/infinity/nan in any case with an optional sign, and any Unicode decimal digit.
     /// </summary>
     /// <param name="token">The token, without surrounding whitespace.</param>
     /// <param name="value">The value; 0 when the token is rejected.</param>
@@ -139,17 +141,83 @@ internal static class PythonText
     }
 
     /// <summary>
-    /// Parses a token as Python's <c>int()</c> does (sign, digits, underscores between digits, leading zeros).
-    /// A value outside the range of long saturates to long.MinValue or long.MaxValue, so callers' range checks refuse it.
+    /// Parses a token as Python's <c>int()</c> does (sign, digits, underscores between digits, leading zeros, and any
+    /// Unicode decimal digit). A value outside the range of long saturates to long.MinValue or long.MaxValue, so
+    /// callers' range checks refuse it.
     /// </summary>
     /// <param name="token">The token; surrounding Python whitespace is allowed, as int() strips it.</param>
     /// <param name="value">The value; 0 when the token is rejected.</param>
-    public static bool TryParseInt(ReadOnlySpan<char> token, out long value)
+    public static bool TryParseInt(ReadOnlySpan<char> token, out long value) => ParseInt(token, out value, out _);
+
+    /// <summary>
+    /// Parses a token as numpy's <c>np.array([token], dtype=int)</c> does: Python's <c>int()</c>, refusing a value
+    /// outside the range of long (numpy's OverflowError) instead of saturating.
+    /// </summary>
+    /// <param name="token">The token; surrounding Python whitespace is allowed, as int() strips it.</param>
+    /// <param name="value">The value; 0 when the token is rejected or out of range.</param>
+    public static bool TryParseInt64(ReadOnlySpan<char> token, out long value)
+    {
+        if (ParseInt(token, out value, out bool saturated) && !saturated)
+            return true;
+        value = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// Python's <c>repr()</c> of a float, which is also numpy's <c>str()</c> of a float64: the shortest digits that read
+    /// back to the same double, positional for 1e-4 &lt;= |x| &lt; 1e16 ("0.0001", "1000000000000000.0"), otherwise
+    /// exponential ("1e-05", "1.2345678901234568e+17"); "nan", "inf", "-inf".
+    /// </summary>
+    /// <param name="value">The number.</param>
+    public static string FloatRepr(double value)
+    {
+        if (double.IsNaN(value))
+            return "nan";
+        if (double.IsInfinity(value))
+            return value > 0 ? "inf" : "-inf";
+        if (value == 0)
+            return double.IsNegative(value) ? "-0.0" : "0.0";
+        // .NET's "R" gives the shortest round-trip digits, as CPython's repr does; only the layout differs.
+        string r = Math.Abs(value).ToString("R", CultureInfo.InvariantCulture);
+        int exponent = 0;
+        int e = r.IndexOf('E');
+        if (e >= 0)
+        {
+            exponent = int.Parse(r.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+            r = r[..e];
+        }
+        int dot = r.IndexOf('.');
+        string digits = dot < 0 ? r : string.Concat(r.AsSpan(0, dot), r.AsSpan(dot + 1));
+        int pointAt = (dot < 0 ? r.Length : dot) + exponent;   // value = 0.DIGITS x 10^pointAt, before trimming zeros
+        int lead = 0;
+        while (lead < digits.Length - 1 && digits[lead] == '0')
+            lead++;
+        digits = digits[lead..].TrimEnd('0');
+        int decpt = pointAt - lead;   // CPython's decpt: digits before the decimal point
+        string sign = value < 0 ? "-" : "";
+        // CPython's float_repr_style 'short': exponential when decpt <= -4 or decpt > 16.
+        if (decpt <= -4 || decpt > 16)
+        {
+            string mantissa = digits.Length == 1 ? digits : string.Concat(digits.AsSpan(0, 1), ".", digits.AsSpan(1));
+            int x = decpt - 1;
+            return $"{sign}{mantissa}e{(x < 0 ? '-' : '+')}{Math.Abs(x):00}";
+        }
+        if (decpt <= 0)
+            return $"{sign}0.{new string('0', -decpt)}{digits}";
+        if (decpt >= digits.Length)
+            return $"{sign}{digits}{new string('0', decpt - digits.Length)}.0";
+        return $"{sign}{digits[..decpt]}.{digits[decpt..]}";
+    }
+
+    private static bool ParseInt(ReadOnlySpan<char> token, out long value, out bool saturated)
     {
         value = 0;
+        saturated = false;
         var s = Strip(token);
         if (s.IsEmpty)
             return false;
+        if (!IsAscii(s))
+            return ToAsciiDigits(s) is { } ascii && ParseInt(ascii, out value, out saturated);
         bool negative = false;
         int i = 0;
         if (s[0] is '+' or '-')
@@ -161,7 +229,6 @@ internal static class PythonText
             return false;
         // Accumulate as a negative number so that long.MinValue fits; saturate instead of wrapping.
         long accumulated = 0;
-        bool saturated = false;
         bool previousWasDigit = false;
         for (; i < s.Length; i++)
         {
@@ -186,9 +253,39 @@ internal static class PythonText
             value = negative ? long.MinValue : long.MaxValue;
         else if (negative)
             value = accumulated;
+        else if (accumulated == long.MinValue)
+            (value, saturated) = (long.MaxValue, true);
         else
-            value = accumulated == long.MinValue ? long.MaxValue : -accumulated;
+            value = -accumulated;
         return true;
+    }
+
+    private static bool IsAscii(ReadOnlySpan<char> s)
+    {
+        foreach (char c in s)
+            if (c > '\x7f')
+                return false;
+        return true;
+    }
+
+    // CPython's _PyUnicode_TransformDecimalAndSpaceToASCII, which int() and float() apply first: a Unicode decimal
+    // digit ("٣", "１") becomes its ASCII digit and Unicode whitespace a space; any other non-ASCII character makes
+    // the token invalid (CPython substitutes '?'), so null.
+    private static string? ToAsciiDigits(ReadOnlySpan<char> s)
+    {
+        var ascii = new StringBuilder(s.Length);
+        foreach (var rune in s.EnumerateRunes())
+        {
+            if (rune.IsAscii)
+                ascii.Append((char)rune.Value);
+            else if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.DecimalDigitNumber)
+                ascii.Append((char)('0' + (int)Rune.GetNumericValue(rune)));
+            else if (Rune.IsWhiteSpace(rune))
+                ascii.Append(' ');
+            else
+                return null;
+        }
+        return ascii.ToString();
     }
 
     private static bool TryParseFloatSlow(ReadOnlySpan<char> token, out double value)
@@ -196,6 +293,8 @@ internal static class PythonText
         value = 0;
         if (token.IsEmpty || token.Contains('\0'))
             return false;
+        if (!IsAscii(token))
+            return ToAsciiDigits(token) is { } ascii && TryParseFloat(Strip(ascii), out value);
         var body = token[0] is '+' or '-' ? token[1..] : token;
         bool negative = token[0] == '-';
         // .NET knows "Infinity" and "NaN" but not Python's shorter "inf", and not every signed spelling.

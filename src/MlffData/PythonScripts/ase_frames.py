@@ -80,6 +80,8 @@ def extra(value, index, name, rows=None):
     if a is None or a.dtype.kind not in _CODES:
         kind = a.dtype if a is not None and a.dtype.kind != "O" else type(value).__name__
         raise LabelError(index, name, f"is {kind}, which cannot be stored (numbers, bools or text only)")
+    if a.size == 0:
+        raise LabelError(index, name, "is empty")
     code, dtype = _CODES[a.dtype.kind]
     if rows is None:
         shape = a.shape
@@ -88,6 +90,18 @@ def extra(value, index, name, rows=None):
             raise LabelError(index, name, f"has shape {a.shape}, expected ({rows}, ...) for {rows} atoms")
         shape = a.shape[1:]
     return (code, np.ascontiguousarray(a, dtype).tobytes(), tuple(int(d) for d in shape))
+
+
+def _fixed_extra(value, index, key, name):
+    """config_type as text, total_charge / total_spin / config_weight as one float64 (FORMAT.md's types)."""
+    if isinstance(value, (list, tuple, dict, np.ndarray)) and not (isinstance(value, np.ndarray) and value.ndim == 0):
+        raise LabelError(index, key, f"is {type(value).__name__}, expected one {'text' if name == 'config_type' else 'number'}")
+    if name == "config_type":
+        return ("s", str(value), ())
+    try:
+        return ("f", np.array(float(value), "<f8").tobytes(), ())
+    except (TypeError, ValueError):
+        raise LabelError(index, key, f"is {value!r}, expected a number") from None
 
 
 def frame(atoms, index, energy_key=None, forces_key=None, stress_key=None, virials_key=None, keep_info=(), keep_arrays=()):
@@ -133,9 +147,7 @@ def frame(atoms, index, energy_key=None, forces_key=None, stress_key=None, viria
     for name, keys in EXTRA_INFO:
         for key in keys:
             if key in atoms.info:
-                value = atoms.info[key]
-                info[name] = ("s", str(value), ()) if name == "config_type" else \
-                    ("f", np.array(float(value), "<f8").tobytes(), ())
+                info[name] = _fixed_extra(atoms.info[key], index, key, name)
                 break
     for key in keep_info:
         value = _optional(atoms, key)
