@@ -6,7 +6,9 @@ namespace MlffData.Format;
 /// Compares two files of this format dataset by dataset, in blocks (memory stays bounded): integers, bools and
 /// strings exactly, floats within a tolerance (NaN equals NaN), and says whether every float was bit-exact. The
 /// optional /info and /arrays groups are compared too when either file has them: the same names, dtypes, shapes and
-/// values. The first difference is reported with its dataset, row and (for per-atom datasets) structure.
+/// values, except that a NAME_mask that is all true equals no mask (both say every structure has NAME, and the writer
+/// makes a mask only at a structure without NAME, so a file whose writer masks every name would never round-trip).
+/// The first difference is reported with its dataset, row and (for per-atom datasets) structure.
 /// </summary>
 public static class DatasetComparer
 {
@@ -82,7 +84,11 @@ public static class DatasetComparer
             foreach (var (name, e) in expectedDatasets)
             {
                 if (!actualByName.TryGetValue(name, out var a))
-                    return Difference(e.Path, null, null, "is missing");
+                {
+                    if (DatasetLayout.IsMask(name) && AllTrue(expectedGroup!, name)) continue;
+                    return Difference(e.Path, null, null, DatasetLayout.IsMask(name)
+                        ? "is missing, but some structures lack the name there" : "is missing");
+                }
                 if (a.DType != e.DType)
                     return Difference(e.Path, null, null, $"has dtype {a.DType}, expected {e.DType}");
                 if (!a.Shape.SequenceEqual(e.Shape))
@@ -94,9 +100,18 @@ public static class DatasetComparer
             }
             var expectedNames = expectedDatasets.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var (name, _) in actualDatasets)
-                if (!expectedNames.Contains(name))
+                if (!expectedNames.Contains(name) && !(DatasetLayout.IsMask(name) && AllTrue(actualGroup!, name)))
                     return Difference($"/{groupName}/{name}", null, null, "is not in the expected file");
             return null;
+        }
+
+        /// <summary>True when a mask (bool (S,), as the layout checked) says every structure has its name.</summary>
+        private static bool AllTrue(H5Group group, string name)
+        {
+            using var mask = H5Dataset<bool>.Open(group, name);
+            for (long start = 0; start < mask.Rows; start += Block)
+                if (Array.IndexOf(mask.Read(start, Math.Min(Block, mask.Rows - start)), false) >= 0) return false;
+            return true;
         }
 
         private DatasetComparison? CompareValues(H5Group expectedGroup, H5Group actualGroup, string name, H5DatasetDescription description, bool perAtom)

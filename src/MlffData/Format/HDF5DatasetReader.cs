@@ -8,9 +8,10 @@ namespace MlffData.Format;
 /// Reads a dataset in the layout of FORMAT.md, written by us or by h5py (any compression h5py ships). The layout is
 /// checked when the file opens, so reading never meets an inconsistent file; a file that breaks it raises a
 /// <see cref="DatasetFormatException"/> naming the dataset. Structures are read on demand, a row range at a time:
-/// neither indexing nor enumeration reads more of the file than the structures asked for.
+/// neither indexing nor enumeration reads more of the file than the structures asked for. FORMAT.md's optional /info
+/// and /arrays groups come back as each structure's <see cref="LabelledStructure.Extras"/>.
 /// </summary>
-public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructure>
+public sealed partial class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructure>
 {
     /// <summary>Structures per block when enumerating, unless the atom budget cuts a block shorter.</summary>
     public const int DefaultBlockStructures = 4096;
@@ -48,10 +49,20 @@ public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructu
         try
         {
             _layout = DatasetLayout.Open(_file, path, chunkCacheBytes);
-            Metadata = ReadMetadata(_layout.Metadata.Attributes);
         }
         catch
         {
+            _file.Dispose();
+            throw;
+        }
+        try
+        {
+            Metadata = ReadMetadata(_layout.Metadata.Attributes);
+            (_extras, SkippedExtras) = OpenExtras(chunkCacheBytes);
+        }
+        catch
+        {
+            _layout.Dispose();
             _file.Dispose();
             throw;
         }
@@ -84,7 +95,12 @@ public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructu
         }
     }
 
-    /// <summary>Reads structures [start, start + count) in one pass over each dataset.</summary>
+    /// <summary>
+    /// Reads structures [start, start + count) in one pass over each dataset, extras included: a structure's
+    /// <see cref="LabelledStructure.Extras"/> holds every /info and /arrays name it has (all rows of a name without
+    /// NAME_mask, the rows whose mask is true otherwise), and is null when it has none, as for every structure of a
+    /// file without those groups.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The range does not lie within [0, Count).</exception>
     public IReadOnlyList<LabelledStructure> Read(long start, long count)
     {
@@ -106,6 +122,7 @@ public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructu
         var stress = _layout.Stress.Read(start, count);
         var mask = _layout.StressMask.Read(start, count);
         var indices = _layout.StructureIndices.Read(start, count);
+        var extras = _extras.Length == 0 ? null : ReadExtras(start, count, splits);
 
         var result = new LabelledStructure[count];
         for (int i = 0; i < count; i++)
@@ -124,7 +141,7 @@ public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructu
             for (int k = 0; k < f.Length; k++) f[k] = forces[3 * a0 + k];
             var structure = new Structure(z, positions.AsSpan(3 * a0, 3 * n).ToArray(), cells.AsSpan(9 * i, 9).ToArray(), pbc.AsSpan(3 * i, 3).ToArray());
             var labels = new Labels(energy[i], f, mask[i] ? stress.AsSpan(6 * i, 6).ToArray() : null);
-            result[i] = new LabelledStructure(structure, labels, indices[i]);
+            result[i] = new LabelledStructure(structure, labels, indices[i], extras?[i]);
         }
         return result;
     }
@@ -187,6 +204,7 @@ public sealed class HDF5DatasetReader : IDisposable, IEnumerable<LabelledStructu
     {
         if (_disposed) return;
         _disposed = true;
+        foreach (var source in _extras) source.Dispose();
         _layout.Dispose();
         _file.Dispose();
     }
