@@ -1,5 +1,6 @@
 using MlffData.Converters;
 using MlffData.Format;
+using MlffData.Labeling;
 using MlffData.Native;
 using MlffData.Python;
 
@@ -24,7 +25,7 @@ internal static class ErrorReporter
         }
         string message = e switch
         {
-            ConversionException or DatasetFormatException or ValidationException => e.Message,
+            ConversionException or DatasetFormatException or ValidationException or LabelingStoppedException or TeacherSetupException => e.Message,
             FileNotFoundException f => $"{f.FileName ?? f.Message}: no such file",
             DirectoryNotFoundException or UnauthorizedAccessException or IOException => e.Message,
             H5Exception h => $"HDF5: {h.Message}",

@@ -50,8 +50,8 @@ internal sealed class DatasetColumn<T> : IDatasetColumn where T : unmanaged
     /// <summary>Elements per row.</summary>
     internal int RowLength { get; }
 
-    /// <summary>Rows the dataset had when this column opened it (0 for a new one).</summary>
-    internal long InitialRows { get; }
+    /// <summary>Rows the dataset had when this column opened it (0 for a new one), or at the last checkpoint.</summary>
+    internal long InitialRows { get; private set; }
 
     /// <summary>Rows in the file plus rows waiting in the buffer.</summary>
     internal long Rows => (_dataset?.Rows ?? 0) + _count / RowLength;
@@ -115,6 +115,9 @@ internal sealed class DatasetColumn<T> : IDatasetColumn where T : unmanaged
         if (rest > 0) _buffer.AsSpan(rows * RowLength, rest).CopyTo(_buffer);
         _count = rest;
     }
+
+    /// <inheritdoc />
+    public void MarkDurable() => InitialRows = _dataset?.Rows ?? 0;
 
     /// <summary>Drops buffered rows and shrinks the dataset back to the rows it had when opened.</summary>
     public void Rollback()

@@ -51,7 +51,7 @@ internal sealed class ExtraColumn : IDatasetColumn
     internal int[] RowShape { get; }
 
     /// <summary>True when this writer creates the dataset (it is removed again when an append is rolled back).</summary>
-    internal bool IsNew { get; }
+    internal bool IsNew { get; private set; }
 
     /// <summary>Structures the column has rows for (its mask too, when it has one).</summary>
     internal long Structures { get; private set; }
@@ -176,6 +176,16 @@ internal sealed class ExtraColumn : IDatasetColumn
     {
         _data.Flush(whole);
         _mask?.Flush(whole);
+    }
+
+    /// <inheritdoc />
+    public void MarkDurable()
+    {
+        // What a checkpoint made durable is the file's own from then on: a rollback cuts back to it, never removes it.
+        _data.MarkDurable();
+        _mask?.MarkDurable();
+        IsNew = false;
+        _maskIsNew = false;
     }
 
     /// <summary>Cuts a continued dataset back to its rows; removes what this writer created (dataset or mask).</summary>

@@ -27,8 +27,9 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     public const string PartialSuffix = ".partial";
 
     private readonly WriteOptions _options;
-    private readonly bool _inPlace;
-    private readonly string _writePath;
+    // Both change at the first checkpoint of a new file, when the partial file is renamed to the target.
+    private bool _inPlace;
+    private string _writePath;
     private readonly DatasetStatistics _existingStats;
     private readonly DatasetStatistics _stats = new();
     private readonly string _created;

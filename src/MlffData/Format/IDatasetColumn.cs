@@ -6,6 +6,10 @@ internal interface IDatasetColumn : IDisposable
     /// <summary>Writes buffered rows, creating the dataset if needed.</summary>
     void Flush(bool whole = false);
 
-    /// <summary>Drops buffered rows and shrinks the dataset to the rows it had when opened.</summary>
+    /// <summary>Drops buffered rows and shrinks the dataset to the rows it had when opened (or at the last
+    /// <see cref="MarkDurable"/>).</summary>
     void Rollback();
+
+    /// <summary>After a checkpoint made the flushed rows durable: a later rollback keeps them.</summary>
+    void MarkDurable();
 }

@@ -153,6 +153,22 @@ public class H5Group : IDisposable
     public void Delete(string name) =>
         H5Error.Check(H5L.Delete(Handle, name, H5PropertyListHandle.Default), "H5Ldelete", Child(name));
 
+    /// <summary>
+    /// Sets the number of rows (the first dimension) of a dataset of any type, keeping the other dimensions; shrinking
+    /// drops the rows past the new end. Used to cut a file back to its last checkpoint.
+    /// </summary>
+    /// <exception cref="H5ObjectNotFoundException">There is no such dataset.</exception>
+    /// <exception cref="H5Exception">The dataset is not chunked and extensible that far.</exception>
+    public void SetRows(string name, long rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        using var dataset = H5Error.Check(H5D.Open(Handle, name, H5PropertyListHandle.Default), "H5Dopen2", Child(name));
+        var dims = H5DatasetDescription.Read(dataset, Child(name)).Shape.ToArray();
+        if (dims.Length == 0) throw new InvalidOperationException($"{Child(name)} is a scalar; it has no rows");
+        dims[0] = (ulong)rows;
+        H5Error.Check(H5D.SetExtent(dataset, dims), "H5Dset_extent", Child(name));
+    }
+
     internal string Child(string name) => Path.EndsWith('/') ? Path + name : $"{Path}/{name}";
 
     /// <inheritdoc />

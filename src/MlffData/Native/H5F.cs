@@ -24,6 +24,10 @@ internal static partial class H5F
     [LibraryImport(H5.Library, EntryPoint = "H5Fclose")]
     internal static partial int Close(nint file);
 
+    /// <summary>The virtual file driver's handle; for the default sec2 driver a pointer to the int file descriptor.</summary>
+    [LibraryImport(H5.Library, EntryPoint = "H5Fget_vfd_handle")]
+    internal static unsafe partial int GetVfdHandle(H5LocationHandle file, H5PropertyListHandle fapl, void** fileHandle);
+
     [LibraryImport(H5.Library, EntryPoint = "H5Fflush")]
     internal static partial int Flush(H5LocationHandle obj, int scope);
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace MlffData.Native;
 
 /// <summary>
-/// The few libc calls .NET does not expose: a directory fsync, which makes a rename durable
+/// The few libc calls .NET does not expose: fsync of a descriptor libhdf5 holds, and a directory fsync, which makes a rename durable
 /// (libhdf5 never calls fsync itself; RELIABILITY.md 1.3).
 /// </summary>
 internal static partial class Posix
@@ -19,6 +19,14 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
+
+    /// <summary>fsyncs an open file descriptor (one libhdf5 holds: opening the file again would meet its lock).</summary>
+    /// <exception cref="IOException">fsync failed.</exception>
+    internal static void FsyncDescriptor(int fd, string path)
+    {
+        if (Fsync(fd) != 0)
+            throw new IOException($"fsync of '{path}' failed (errno {Marshal.GetLastPInvokeError()})");
+    }
 
     /// <summary>fsyncs a directory so that a rename inside it survives power loss.</summary>
     /// <exception cref="IOException">The directory cannot be opened or synced.</exception>

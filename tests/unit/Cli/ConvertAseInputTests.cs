@@ -131,6 +131,63 @@ public sealed class ConvertAseInputTests : IClassFixture<ConvertAseInputTests.In
         ShouldEqualReference(Output);
     }
 
+    private static readonly string[] KeepExtras = ["--keep-info", "REF_step", "--keep-info", "REF_dipole", "--keep-array", "REF_q"];
+
+    // h5py, the independent reader, sees FORMAT.md's types and the values ASE holds.
+    private static void ShouldHoldTheExtrasAseReads(string h5, string input)
+    {
+        string seen = PythonScript.Run("""
+            import sys, h5py, numpy as np
+            import pickle
+            from ase.io import read
+            f = h5py.File(sys.argv[1], "r")
+            frames = pickle.load(open(sys.argv[2], "rb")) if sys.argv[2].endswith(".pkl") else read(sys.argv[2], ":")
+            i = f["info"]
+            assert list(i["config_type"].asstr()[:]) == [a.info["config_type"] for a in frames]
+            charge = np.array([a.info.get("charge", np.nan) for a in frames])
+            assert np.array_equal(i["total_charge"][:], charge, equal_nan=True)
+            assert i["total_charge_mask"].dtype == bool and list(i["total_charge_mask"][:]) == ["charge" in a.info for a in frames]
+            assert i["REF_step"].dtype == np.int64 and list(i["REF_step"][:]) == [a.info["REF_step"] for a in frames]
+            assert i["REF_dipole"].shape == (20, 3) and np.array_equal(i["REF_dipole"][:], [a.info["REF_dipole"] for a in frames])
+            assert "REF_step_mask" not in i
+            q = f["arrays/REF_q"]
+            assert q.dtype == np.float64 and np.array_equal(q[:], np.concatenate([a.arrays["REF_q"] for a in frames]))
+            if any(a.constraints for a in frames):
+                fixed = np.concatenate([np.isin(np.arange(len(a)), a.constraints[0].index) if a.constraints else np.zeros(len(a), bool) for a in frames])
+                assert f["arrays/fixed"].dtype == bool and np.array_equal(f["arrays/fixed"][:], fixed)
+                assert list(f["arrays/fixed_mask"][:]) == [bool(a.constraints) for a in frames]
+            else:
+                assert "fixed" not in f["arrays"]
+            print("ok")
+            """, h5, input);
+        seen.Trim().Should().Be("ok");
+    }
+
+    [Fact]
+    public void Convert_ExtxyzWithExtras_NativeAndAseReadersWriteTheSameInfoAndArrays()
+    {
+        string native = _dir.File("native.h5");
+        var first = CliRunner.Run(["convert", "-i", _inputs.File("extras.extxyz"), "-o", native, "--no-progress", .. KeepExtras]);
+        first.ExitCode.Should().Be(0, first.Stderr);
+
+        var (code, _, stderr) = Convert(["-i", _inputs.File("extras.extxyz"), "--ase-reader", .. KeepExtras]);
+
+        code.Should().Be(0, stderr);
+        var comparison = DatasetComparer.Compare(native, Output, tolerance: 0);
+        comparison.Equal.Should().BeTrue(comparison.Detail);
+        comparison.BitExact.Should().BeTrue();
+        ShouldHoldTheExtrasAseReads(Output, _inputs.File("extras.extxyz"));
+    }
+
+    [Fact]
+    public void Convert_PickleWithExtrasAndFixAtoms_KeepsThemWhereFormatSays()
+    {
+        var (code, _, stderr) = Convert(["-i", _inputs.File("extras.pkl"), .. KeepExtras]);
+
+        code.Should().Be(0, stderr);
+        ShouldHoldTheExtrasAseReads(Output, _inputs.File("extras.pkl"));
+    }
+
     [Fact]
     public void Convert_MaliciousPickle_RefusedNamingTheCallable_NothingRan()
     {

@@ -13,6 +13,10 @@ Files written into WORK_DIR:
   not_a_pickle.pkl       text
   dict.pkl               a pickle of a dict, not of Atoms
   unlabelled.pkl         three water molecules, the middle one without a calculator
+  extras.extxyz          20 labelled structures with extras: config_type, charge (not on every structure), a kept
+                         int info key, a kept 3-vector info key, a kept per-atom float column (ASE's extxyz
+                         writer drops their FixAtoms)
+  extras.pkl             the same structures pickled, FixAtoms on every other one
 """
 import os
 import pickle
@@ -67,4 +71,22 @@ for i in range(3):
         m.calc = SinglePointCalculator(m, energy=-14.0 - i, forces=np.full((3, 3), 0.1 * i))
     water.append(m)
 dump("unlabelled.pkl", water)
+
+from ase.constraints import FixAtoms  # noqa: E402
+
+extras = []
+for i, a in enumerate(structures[:20]):
+    a = a.copy()
+    a.calc = SinglePointCalculator(a, **structures[i].calc.results)
+    a.info["config_type"] = "bulk" if a.pbc.all() else "surface"
+    if i % 3:
+        a.info["charge"] = float(i % 2)
+    a.info["REF_step"] = i * 10
+    a.info["REF_dipole"] = np.array([0.1 * i, -0.2, 0.3])
+    a.arrays["REF_q"] = np.linspace(-1, 1, len(a))
+    if i % 2 == 0:
+        a.set_constraint(FixAtoms(indices=[0]))
+    extras.append(a)
+write(os.path.join(work, "extras.extxyz"), extras)
+dump("extras.pkl", extras)
 print("ok")
