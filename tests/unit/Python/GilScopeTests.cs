@@ -17,16 +17,22 @@ public sealed class GilScopeTests
         var results = new double[400];
         var threads = new ConcurrentDictionary<int, bool>();
 
-        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
+        // Dedicated threads, not Parallel.For: with work this short the pool may run every call on one thread.
+        var workers = Enumerable.Range(0, 8).Select(w => new Thread(() =>
         {
             threads[Environment.CurrentManagedThreadId] = true;
-            using var gil = GilScope.Enter();
-            using var sum = _python.Cases.Call("thread_work", i);
-            results[i] = sum.AsDouble();
-        });
+            for (int i = w; i < results.Length; i += 8)
+            {
+                using var gil = GilScope.Enter();
+                using var sum = _python.Cases.Call("thread_work", i);
+                results[i] = sum.AsDouble();
+            }
+        })).ToList();
+        workers.ForEach(t => t.Start());
+        workers.ForEach(t => t.Join());
 
         results.Select((r, i) => r == i * (i + 1) / 2.0).Should().AllBeEquivalentTo(true);
-        threads.Count.Should().BeGreaterThan(1);
+        threads.Count.Should().Be(8);
     }
 
     [Fact]
