@@ -60,6 +60,16 @@ public sealed class ConvertAseInputTests : IClassFixture<ConvertAseInputTests.In
         ShouldEqualReference(Output);
     }
 
+    [Fact]
+    public void Convert_AllowUnsafePickle_SaysSoAndStillReadsTheReference()
+    {
+        var (code, _, stderr) = Convert("-i", Reference("pkl"), "--allow-unsafe-pickle");
+
+        code.Should().Be(0, stderr);
+        stderr.Should().Contain("warning: --allow-unsafe-pickle: pickles are loaded with plain pickle.loads, which runs any code they carry");
+        ShouldEqualReference(Output);
+    }
+
     [Theory]
     [InlineData("labels_dict.pkl")]
     [InlineData("labels_tuple.pkl")]
