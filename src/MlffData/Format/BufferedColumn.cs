@@ -1,0 +1,152 @@
+using System.Runtime.CompilerServices;
+using MlffData.Hdf5;
+
+namespace MlffData.Format;
+
+/// <summary>
+/// What <see cref="DatasetColumn{T}"/> and <see cref="StringColumn"/> share: one dataset of the layout seen as an
+/// append-only column whose rows collect in a buffer of one chunk's worth and go to the file in whole blocks, so
+/// memory is bounded by the buffer, never by the dataset, and the file is never resized per structure. A new dataset
+/// is created at its first write, when its chunk size can fit the data: a small file gets small chunks, a large one
+/// chunks of the target size.
+/// </summary>
+/// <typeparam name="T">The element type held in the buffer.</typeparam>
+/// <typeparam name="TDataset">The dataset the rows go to.</typeparam>
+internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TDataset : H5ExtensibleDataset
+{
+    // A chunk smaller than this costs more in index and call overhead than it saves in space.
+    private const long MinChunkBytes = 16 << 10;
+
+    private readonly H5Group _group;
+    private readonly string _name;
+    private readonly int[] _rowShape;
+    private readonly H5FilterPipeline _filters;
+    private readonly long _rowBytes;
+    private readonly long _targetChunkRows;
+
+    // Derived types add to the buffer directly (no virtual call per element); the base writes it out.
+    private protected readonly T[] _buffer;
+    private protected int _count;
+    private TDataset? _dataset;
+
+    /// <summary>
+    /// A column for a dataset that does not exist yet, with chunks of about chunkBytes, counted in elementBytes (the
+    /// bytes one element takes in a chunk on disk).
+    /// </summary>
+    private protected BufferedColumn(H5Group group, string name, int[] rowShape, H5FilterPipeline filters, long chunkBytes, long elementBytes)
+    {
+        _group = group;
+        _name = name;
+        _rowShape = rowShape;
+        _filters = filters;
+        RowLength = rowShape.Aggregate(1, (a, b) => a * b);
+        _rowBytes = RowLength * elementBytes;
+        _targetChunkRows = Math.Max(1, chunkBytes / _rowBytes);
+        _buffer = new T[checked((int)(_targetChunkRows * RowLength))];
+    }
+
+    /// <summary>A column continuing an existing dataset; writes go in blocks of at least its chunk size.</summary>
+    private protected BufferedColumn(H5Group group, TDataset dataset, long chunkBytes, long elementBytes)
+        : this(group, dataset.Path, dataset.RowShape.Select(d => (int)d).ToArray(), dataset.Filters,
+               Math.Max(chunkBytes, dataset.ChunkRows * dataset.RowLength * elementBytes), elementBytes)
+    {
+        _dataset = dataset;
+        InitialRows = dataset.Rows;
+    }
+
+    /// <summary>Elements per row.</summary>
+    internal int RowLength { get; }
+
+    /// <summary>Rows the dataset had when this column opened it (0 for a new one), or at the last checkpoint.</summary>
+    internal long InitialRows { get; private set; }
+
+    /// <summary>Rows in the file plus rows waiting in the buffer.</summary>
+    internal long Rows => (_dataset?.Rows ?? 0) + _count / RowLength;
+
+    /// <summary>The dataset, once it exists.</summary>
+    internal TDataset? Dataset => _dataset;
+
+    /// <summary>Adds elements; the caller adds whole rows before the column is flushed.</summary>
+    internal void Add(ReadOnlySpan<T> values)
+    {
+        while (!values.IsEmpty)
+        {
+            if (_count == _buffer.Length) Flush(whole: true);
+            int n = Math.Min(values.Length, _buffer.Length - _count);
+            values[..n].CopyTo(_buffer.AsSpan(_count));
+            _count += n;
+            values = values[n..];
+        }
+    }
+
+    /// <summary>Adds <paramref name="count"/> copies of one element (missing values for rows a structure lacks).</summary>
+    internal void AddRepeated(T value, long count)
+    {
+        while (count > 0)
+        {
+            if (_count == _buffer.Length) Flush(whole: true);
+            int n = (int)Math.Min(count, _buffer.Length - _count);
+            _buffer.AsSpan(_count, n).Fill(value);
+            _count += n;
+            count -= n;
+        }
+    }
+
+    /// <summary>Writes buffered rows to the file, creating the dataset first if needed.</summary>
+    public void Flush(bool whole = false)
+    {
+        int rows = _count / RowLength;
+        _dataset ??= CreateDataset(_group, _name, _rowShape, FirstChunkRows(rows, whole), _filters);
+        if (rows == 0) return;
+        Append(_dataset, _buffer.AsSpan(0, rows * RowLength));
+        // A partial row (only while a caller is mid-way through a converting add) stays for the next write.
+        int rest = _count - rows * RowLength;
+        if (rest > 0) _buffer.AsSpan(rows * RowLength, rest).CopyTo(_buffer);
+        // Drop the references so written strings can be collected while the buffer waits for the next chunk; for
+        // numbers the JIT removes this branch.
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+            Array.Clear(_buffer, rest, _count - rest);
+        _count = rest;
+    }
+
+    /// <inheritdoc />
+    public void MarkDurable() => InitialRows = _dataset?.Rows ?? 0;
+
+    /// <summary>Drops buffered rows and shrinks the dataset back to the rows it had when opened.</summary>
+    public void Rollback()
+    {
+        _count = 0;
+        if (_dataset is not null && _dataset.Rows != InitialRows) _dataset.Resize(InitialRows);
+    }
+
+    /// <summary>
+    /// Drops buffered rows, closes the dataset and removes its link: undoes a column that a writer created in a file
+    /// it appends to. Only for columns made with the constructor for a new dataset.
+    /// </summary>
+    internal void Unlink()
+    {
+        _count = 0;
+        if (_dataset is null) return;
+        _dataset.Dispose();
+        _dataset = null;
+        _group.Delete(_name);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _dataset?.Dispose();
+
+    /// <summary>Creates the dataset with chunks of chunkRows rows (and any attributes it carries).</summary>
+    private protected abstract TDataset CreateDataset(H5Group group, string name, int[] rowShape, long chunkRows, H5FilterPipeline filters);
+
+    /// <summary>Appends whole rows to the dataset.</summary>
+    private protected abstract void Append(TDataset dataset, ReadOnlySpan<T> rows);
+
+    /// <summary>
+    /// Rows per chunk for a dataset created at its first write: the target when the buffer filled up, else the
+    /// buffered rows rounded up to a power of two, but no fewer than <see cref="MinChunkBytes"/> hold.
+    /// </summary>
+    private long FirstChunkRows(int bufferedRows, bool bufferFull) => bufferFull
+        ? _targetChunkRows
+        : Math.Clamp((long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, bufferedRows)),
+            Math.Min(_targetChunkRows, Math.Max(1, MinChunkBytes / _rowBytes)), _targetChunkRows);
+}
