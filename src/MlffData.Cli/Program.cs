@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("mlff-data: write machine-learning force-field datasets into HDF5 (FORMAT.md layout), read back by plain h5py.");
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(LabelCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());

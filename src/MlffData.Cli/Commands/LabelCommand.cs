@@ -27,6 +27,10 @@ internal static class LabelCommand
         var strictDevice = new Option<bool>("--strict-device") { Description = "Fail when cuda is requested but unavailable (default: warn and use cpu)" };
         var batchSize = new Option<int>("--batch-size") { Description = "Structures handed to Python per call", DefaultValueFactory = _ => 16 };
         var maxStructures = new Option<long?>("--max-structures") { Description = "Label at most this many structures in this run" };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Label only input positions i with i % n == k (k/n, 0-based, e.g. $SLURM_ARRAY_TASK_ID/4); merge the shards with 'mlff-data merge'",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue an existing output: skip the input positions it already holds" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output" };
         var skipErrors = new Option<bool>("--skip-errors") { Description = "Leave out structures whose calculation fails (recorded in metadata) instead of stopping" };
@@ -43,7 +47,7 @@ internal static class LabelCommand
 
         var command = new Command("label", "Label structures with a teacher model (ASE calculator) into an HDF5 dataset, with checkpoints and resume")
         {
-            input, output, format, calculator, calculatorArgs, device, strictDevice, batchSize, maxStructures, resume, overwrite,
+            input, output, format, calculator, calculatorArgs, device, strictDevice, batchSize, maxStructures, shard, resume, overwrite,
             skipErrors, checkpointEvery, checkpointSeconds, python, allowUnsafe, compression, level, metadata, noProgress, verbose,
         };
         command.SetAction(result =>
@@ -60,6 +64,7 @@ internal static class LabelCommand
                     StrictDevice = result.GetValue(strictDevice),
                     BatchSize = result.GetValue(batchSize),
                     MaxStructures = result.GetValue(maxStructures),
+                    Shard = result.GetValue(shard) is { } text ? LabelShard.Parse(text) : null,
                     Resume = result.GetValue(resume),
                     Overwrite = result.GetValue(overwrite),
                     SkipErrors = result.GetValue(skipErrors),
@@ -101,7 +106,8 @@ internal static class LabelCommand
 
         string errors = summary.Failed > 0 ? $", {summary.Failed:N0} failed (in metadata label_errors)" : "";
         string skipped = summary.AlreadyDone > 0 ? $", {summary.AlreadyDone:N0} already in the output" : "";
-        Console.WriteLine($"Labelled {summary.Labelled:N0} structures with {options.Calculator} on {summary.Device}{errors}{skipped} " +
+        string share = options.Shard is { } shard ? $" (shard {shard} of the input)" : "";
+        Console.WriteLine($"Labelled {summary.Labelled:N0} structures{share} with {options.Calculator} on {summary.Device}{errors}{skipped} " +
                           $"in {summary.Elapsed.TotalSeconds:F1} s ({summary.Throughput:N1}/s)");
         if (summary.Recovered > 0)
             Console.WriteLine($"  resumed after an interrupted run: {summary.Recovered:N0} rows written after its last checkpoint were dropped and labelled again");

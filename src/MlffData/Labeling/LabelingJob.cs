@@ -15,8 +15,9 @@ namespace MlffData.Labeling;
 /// checkpoint left off, and the output's structure_indices trace every row back to its input position.
 /// </summary>
 /// <remarks>
-/// Resume refuses an output made from another input (path, size and a fingerprint of its first and last MiB) or
-/// with another calculator (spec and arguments): mixing them would silently corrupt a dataset.
+/// Resume refuses an output made from another input (path, size and a fingerprint of its first and last MiB), with
+/// another calculator (spec and arguments) or for another shard: mixing them would silently corrupt a dataset.
+/// A sharded run (<see cref="LabelingOptions.Shard"/>) reads the whole input but labels only its positions.
 /// </remarks>
 public static class LabelingJob
 {
@@ -32,6 +33,8 @@ public static class LabelingJob
     public const string InputSizeKey = "label_input_size";
     /// <summary>Metadata key: SHA-256 of the input's size, first and last MiB.</summary>
     public const string InputFingerprintKey = "label_input_fingerprint";
+    /// <summary>Metadata key: the shard "k/n" a sharded run labelled; absent for a run over the whole input.</summary>
+    public const string ShardKey = "label_shard";
     /// <summary>Metadata key: the structures whose calculation failed, JSON [{"index": N, "error": "..."}].</summary>
     public const string ErrorsKey = "label_errors";
 
@@ -44,7 +47,7 @@ public static class LabelingJob
     /// <param name="progress">Called after each batch with the input fraction read (null when unknown) and the structures labelled so far.</param>
     /// <param name="cancel">Stops the run after the current batch; what was labelled is kept and the output completed.</param>
     /// <exception cref="InvalidOperationException">The output exists and neither Resume nor Overwrite was given, or
-    /// Resume found an output made from another input or calculator.</exception>
+    /// Resume found an output made from another input, calculator or shard.</exception>
     /// <exception cref="LabelingStoppedException">A calculation failed and SkipErrors is off; everything before it is in the output.</exception>
     public static LabelingSummary Run(string input, string output, LabelingOptions options, Action<double?, long>? progress = null,
         CancellationToken cancel = default)
@@ -68,7 +71,7 @@ public static class LabelingJob
         if (resuming)
         {
             recovered = HDF5DatasetWriter.RecoverToCheckpoint(output).Dropped;
-            ReadProgress(output, input, fingerprint, options.Calculator, arguments, done, errors);
+            ReadProgress(output, input, fingerprint, options.Calculator, arguments, options.Shard, done, errors);
         }
 
         using var labeler = CalculatorLabeler.Create(options.Calculator, options.CalculatorArguments, options.Device, options.StrictDevice,
@@ -83,6 +86,7 @@ public static class LabelingJob
             [InputFingerprintKey] = fingerprint.Hash,
             ["label_batch_size"] = (long)options.BatchSize,
         };
+        if (options.Shard is { } shard) metadata[ShardKey] = shard.ToString();
         foreach (var (name, version) in labeler.Versions) metadata[$"{name}_version"] = version;
 
         var frames = InputReader.Read(input, options.Input with { LabelsPath = null }, out var fraction);
@@ -103,6 +107,8 @@ public static class LabelingJob
                 while (batch.Count < Math.Min(options.BatchSize, room) && enumerator.MoveNext())
                 {
                     var frame = enumerator.Current;
+                    // Another shard's position: that job labels it (every job reads the whole input).
+                    if (options.Shard is { } own && !own.Contains(frame.Index)) continue;
                     if (done.Contains(frame.Index)) alreadyDone++;
                     else batch.Add(frame);
                 }
@@ -182,7 +188,7 @@ public static class LabelingJob
     // The output's own record of its run: the input and calculator it was made with, the positions already labelled
     // (structure_indices) and those that failed (label_errors).
     private static void ReadProgress(string output, string input, (long Size, string Hash) fingerprint, string calculator, string arguments,
-        HashSet<long> done, List<(long Index, string Error)> errors)
+        LabelShard? shard, HashSet<long> done, List<(long Index, string Error)> errors)
     {
         using var file = H5File.Open(output);
         using var metadata = file.OpenGroup(FormatNames.Metadata);
@@ -193,6 +199,8 @@ public static class LabelingJob
             throw new InvalidOperationException($"{output} was made from another input ({Text(InputKey)}, {Text(InputSizeKey)} bytes) than {Path.GetFullPath(input)} ({fingerprint.Size} bytes); resume refuses to mix them");
         if (Text(TeacherModelKey) != calculator || Text(CalculatorArgumentsKey) != arguments)
             throw new InvalidOperationException($"{output} was labelled with calculator '{Text(TeacherModelKey)}' {Text(CalculatorArgumentsKey)}, not '{calculator}' {arguments}; resume refuses to mix them");
+        if (Text(ShardKey) != shard?.ToString())
+            throw new InvalidOperationException($"{output} was labelled {Describe(Text(ShardKey))}, not {Describe(shard?.ToString())}; resume refuses to mix them");
         using (var labels = file.OpenGroup(FormatNames.Labels))
         using (var indices = labels.OpenDataset<long>(FormatNames.StructureIndices))
             done.UnionWith(indices.Read(0, indices.Rows));
@@ -206,6 +214,8 @@ public static class LabelingJob
             }
         }
     }
+
+    private static string Describe(string? shard) => shard is null ? "without --shard" : $"as shard {shard}";
 
     private static string ErrorsJson(List<(long Index, string Error)> errors) =>
         JsonSerializer.Serialize(errors.Select(e => new Dictionary<string, object> { ["index"] = e.Index, ["error"] = e.Error }));

@@ -24,6 +24,10 @@ public sealed record LabelingOptions
     /// <summary>Label at most this many structures in this run (null, the default: all).</summary>
     public long? MaxStructures { get; init; }
 
+    /// <summary>Label only this shard of the input positions (i % n == k), so n jobs cover the input disjointly; null
+    /// (default) for all. structure_indices stay input positions, so merged shards trace back without reindexing.</summary>
+    public LabelShard? Shard { get; init; }
+
     /// <summary>Continue an existing output: skip the input positions it already holds; default false.</summary>
     public bool Resume { get; init; }
 
