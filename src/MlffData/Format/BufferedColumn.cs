@@ -71,7 +71,7 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
     {
         while (!values.IsEmpty)
         {
-            if (_count == _buffer.Length) Flush(whole: true);
+            if (_count == _buffer.Length) FlushFull();
             int n = Math.Min(values.Length, _buffer.Length - _count);
             values[..n].CopyTo(_buffer.AsSpan(_count));
             _count += n;
@@ -84,7 +84,7 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
     {
         while (count > 0)
         {
-            if (_count == _buffer.Length) Flush(whole: true);
+            if (_count == _buffer.Length) FlushFull();
             int n = (int)Math.Min(count, _buffer.Length - _count);
             _buffer.AsSpan(_count, n).Fill(value);
             _count += n;
@@ -92,16 +92,43 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
         }
     }
 
-    /// <summary>Writes buffered rows to the file, creating the dataset first if needed.</summary>
-    public void Flush(bool whole = false)
+    /// <summary>Writes buffered rows to the file, creating the dataset first if needed (a column with a
+    /// <see cref="ChunkCompressor"/> hands them to it instead; its writer drains it).</summary>
+    public void Flush(bool whole = false) => FlushBuffered(whole);
+
+    /// <summary>Called when adding finds the buffer full: writes it out (derived types may hand whole chunks to
+    /// other threads instead).</summary>
+    private protected virtual void FlushFull() => Flush(whole: true);
+
+    /// <summary>What <see cref="Flush"/> does: writes every whole buffered row through the dataset's filters
+    /// (derived types may hand them to other threads instead).</summary>
+    private protected virtual void FlushBuffered(bool whole)
     {
-        int rows = _count / RowLength;
-        _dataset ??= CreateDataset(_group, _name, _rowShape, FirstChunkRows(rows, whole), _filters);
+        EnsureDataset(whole);
+        WriteBuffered(_count / RowLength);
+    }
+
+    /// <summary>The dataset, created now if needed with chunks fit for the buffered rows (or the target when
+    /// whole).</summary>
+    private protected TDataset EnsureDataset(bool whole) =>
+        _dataset ??= CreateDataset(_group, _name, _rowShape, FirstChunkRows(_count / RowLength, whole), _filters);
+
+    /// <summary>Appends the first rows buffered rows to the dataset (through its filters) and drops them from the
+    /// buffer.</summary>
+    private protected void WriteBuffered(int rows)
+    {
         if (rows == 0) return;
-        Append(_dataset, _buffer.AsSpan(0, rows * RowLength));
-        // A partial row (only while a caller is mid-way through a converting add) stays for the next write.
-        int rest = _count - rows * RowLength;
-        if (rest > 0) _buffer.AsSpan(rows * RowLength, rest).CopyTo(_buffer);
+        Append(_dataset!, _buffer.AsSpan(0, rows * RowLength));
+        Consume(rows);
+    }
+
+    /// <summary>Drops the first rows buffered rows, moving the rest to the front of the buffer.</summary>
+    private protected void Consume(int rows)
+    {
+        int used = rows * RowLength;
+        // The rest: rows past these, and a partial row (only while a caller is mid-way through a converting add).
+        int rest = _count - used;
+        if (rest > 0) _buffer.AsSpan(used, rest).CopyTo(_buffer);
         // Drop the references so written strings can be collected while the buffer waits for the next chunk; for
         // numbers the JIT removes this branch.
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())

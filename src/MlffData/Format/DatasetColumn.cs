@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MlffData.Hdf5;
 
 namespace MlffData.Format;
@@ -10,37 +11,97 @@ namespace MlffData.Format;
 internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T : unmanaged
 {
     private readonly string? _units;
+    private readonly H5FilterPipeline _filters;
+    // Null when whole chunks go through libhdf5's own filters on this thread.
+    private readonly ChunkCompressor? _compressor;
 
-    /// <summary>A column for a dataset that does not exist yet.</summary>
-    internal DatasetColumn(H5Group group, string name, int[] rowShape, string? units, H5FilterPipeline filters, long chunkBytes)
+    /// <summary>A column for a dataset that does not exist yet. Whole chunks go to compressor when the filters
+    /// allow it (deflate); with none, every row goes through libhdf5's filters.</summary>
+    internal DatasetColumn(H5Group group, string name, int[] rowShape, string? units, H5FilterPipeline filters, long chunkBytes, ChunkCompressor? compressor = null)
         : base(group, name, rowShape, filters, chunkBytes, Unsafe.SizeOf<T>())
     {
         _units = units;
+        _filters = filters;
+        _compressor = compressor is not null && ChunkCompressor.Supports(filters) ? compressor : null;
     }
 
     /// <summary>A column continuing an existing dataset; writes go in blocks of at least its chunk size.</summary>
-    internal DatasetColumn(H5Group group, H5Dataset<T> dataset, long chunkBytes)
+    internal DatasetColumn(H5Group group, H5Dataset<T> dataset, long chunkBytes, ChunkCompressor? compressor = null)
         : base(group, dataset, chunkBytes, Unsafe.SizeOf<T>())
     {
+        _filters = dataset.Filters;
+        _compressor = compressor is not null && ChunkCompressor.Supports(_filters) ? compressor : null;
     }
 
     /// <summary>Adds one element (a whole row when the row length is 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Add(T value)
     {
-        if (_count == _buffer.Length) Flush(whole: true);
+        if (_count == _buffer.Length) FlushFull();
         _buffer[_count++] = value;
     }
 
     /// <summary>Free space in the buffer for converting writers; follow with <see cref="Commit"/>.</summary>
     internal Span<T> Reserve()
     {
-        if (_count == _buffer.Length) Flush(whole: true);
+        if (_count == _buffer.Length) FlushFull();
         return _buffer.AsSpan(_count);
     }
 
     /// <summary>Marks n elements of the span from <see cref="Reserve"/> as added.</summary>
     internal void Commit(int n) => _count += n;
+
+    /// <summary>When the buffer is full: hands its whole chunks to the compressor; rows short of a chunk stay.</summary>
+    private protected override void FlushFull()
+    {
+        if (_compressor is null) Flush(whole: true);
+        else SubmitChunks(EnsureDataset(whole: true), lastPartial: false);
+    }
+
+    /// <summary>
+    /// Hands every buffered row to the compressor, the last rows as a chunk padded to full size (libhdf5 stores an
+    /// edge chunk at full size too); the caller drains the compressor to have them in the file.
+    /// </summary>
+    private protected override void FlushBuffered(bool whole)
+    {
+        if (_compressor is null) base.FlushBuffered(whole);
+        else SubmitChunks(EnsureDataset(whole), lastPartial: true);
+    }
+
+    /// <summary>
+    /// Submits the buffer's whole chunks (and with lastPartial the rows after them), after writing through libhdf5
+    /// the rows that complete a partial last chunk in the file (left by an appended file or a checkpoint).
+    /// </summary>
+    private void SubmitChunks(H5Dataset<T> dataset, bool lastPartial)
+    {
+        long chunkRows = dataset.ChunkRows;
+        // A chunk stored directly replaces the whole chunk, so one that already holds rows is completed normally.
+        int head = (int)Math.Min(_count / RowLength, (chunkRows - dataset.Rows % chunkRows) % chunkRows);
+        // No H5Dflush after it, though it would let the chunks that follow reuse the place this one outgrows: it
+        // writes the chunk index ahead of the file's end-of-allocation, so a process killed after a checkpoint would
+        // leave a file that points past its end.
+        WriteBuffered(head);
+        int rows = _count / RowLength;
+        int chunks = (int)((rows + (lastPartial ? chunkRows - 1 : 0)) / chunkRows);
+        if (head == 0 && chunks == 0 && !lastPartial)
+        {
+            // A buffer smaller than one chunk (not made by this writer's options): no chunk to hand over.
+            WriteBuffered(rows);
+            return;
+        }
+        int chunkLength = (int)(chunkRows * RowLength);
+        for (int c = 0; c < chunks; c++)
+        {
+            long index = dataset.Rows / chunkRows;
+            int chunkRowsHere = (int)Math.Min(chunkRows, rows - c * chunkRows);
+            // The extent grows now, so Rows counts the chunk at once; a rollback shrinks it like any other rows.
+            dataset.Resize(dataset.Rows + chunkRowsHere);
+            var raw = MemoryMarshal.AsBytes(_buffer.AsSpan(c * chunkLength, chunkRowsHere * RowLength));
+            int size = Unsafe.SizeOf<T>();
+            _compressor!.Submit(raw, chunkLength * size, size, _filters, compressed => dataset.WriteChunk(index, compressed));
+        }
+        Consume((int)Math.Min(rows, chunks * chunkRows));
+    }
 
     private protected override H5Dataset<T> CreateDataset(H5Group group, string name, int[] rowShape, long chunkRows, H5FilterPipeline filters)
     {

@@ -16,17 +16,17 @@ public sealed partial class HDF5DatasetWriter
         Compression = _options.Compression;
         var filters = Compression.ToFilters();
         long chunk = _options.ChunkBytes;
-        _numbers = Own(new DatasetColumn<long>(structures, FormatNames.AtomicNumbers, [], null, filters, chunk));
-        _numbersSplits = Own(new DatasetColumn<long>(structures, FormatNames.AtomicNumbersSplits, [], null, filters, chunk));
-        _positions = Own(new DatasetColumn<double>(structures, FormatNames.Positions, [3], FormatNames.UnitsLength, filters, chunk));
-        _cells = Own(new DatasetColumn<double>(structures, FormatNames.Cells, [3, 3], FormatNames.UnitsLength, filters, chunk));
-        _pbc = Own(new DatasetColumn<bool>(structures, FormatNames.Pbc, [3], null, filters, chunk));
-        _energy = Own(new DatasetColumn<double>(labels, FormatNames.Energy, [], FormatNames.UnitsEnergy, filters, chunk));
-        _forces = Own(new DatasetColumn<float>(labels, FormatNames.Forces, [3], FormatNames.UnitsForce, filters, chunk));
-        _forcesSplits = Own(new DatasetColumn<long>(labels, FormatNames.ForcesSplits, [], null, filters, chunk));
-        _stress = Own(new DatasetColumn<double>(labels, FormatNames.Stress, [6], FormatNames.UnitsStress, filters, chunk));
-        _stressMask = Own(new DatasetColumn<bool>(labels, FormatNames.StressMask, [], null, filters, chunk));
-        _indices = Own(new DatasetColumn<long>(labels, FormatNames.StructureIndices, [], null, filters, chunk));
+        _numbers = Own(new DatasetColumn<long>(structures, FormatNames.AtomicNumbers, [], null, filters, chunk, _compressor));
+        _numbersSplits = Own(new DatasetColumn<long>(structures, FormatNames.AtomicNumbersSplits, [], null, filters, chunk, _compressor));
+        _positions = Own(new DatasetColumn<double>(structures, FormatNames.Positions, [3], FormatNames.UnitsLength, filters, chunk, _compressor));
+        _cells = Own(new DatasetColumn<double>(structures, FormatNames.Cells, [3, 3], FormatNames.UnitsLength, filters, chunk, _compressor));
+        _pbc = Own(new DatasetColumn<bool>(structures, FormatNames.Pbc, [3], null, filters, chunk, _compressor));
+        _energy = Own(new DatasetColumn<double>(labels, FormatNames.Energy, [], FormatNames.UnitsEnergy, filters, chunk, _compressor));
+        _forces = Own(new DatasetColumn<float>(labels, FormatNames.Forces, [3], FormatNames.UnitsForce, filters, chunk, _compressor));
+        _forcesSplits = Own(new DatasetColumn<long>(labels, FormatNames.ForcesSplits, [], null, filters, chunk, _compressor));
+        _stress = Own(new DatasetColumn<double>(labels, FormatNames.Stress, [6], FormatNames.UnitsStress, filters, chunk, _compressor));
+        _stressMask = Own(new DatasetColumn<bool>(labels, FormatNames.StressMask, [], null, filters, chunk, _compressor));
+        _indices = Own(new DatasetColumn<long>(labels, FormatNames.StructureIndices, [], null, filters, chunk, _compressor));
         _numbersSplits.Add(0L);
         _forcesSplits.Add(0L);
     }
@@ -42,17 +42,17 @@ public sealed partial class HDF5DatasetWriter
         Own(layout.Labels);
         _metadata = Own(layout.Metadata);
         long chunk = _options.ChunkBytes;
-        _numbers = Own(new DatasetColumn<long>(layout.Structures, layout.AtomicNumbers, chunk));
-        _numbersSplits = Own(new DatasetColumn<long>(layout.Structures, layout.AtomicNumbersSplits, chunk));
-        _positions = Own(new DatasetColumn<double>(layout.Structures, layout.Positions, chunk));
-        _cells = Own(new DatasetColumn<double>(layout.Structures, layout.Cells, chunk));
-        _pbc = Own(new DatasetColumn<bool>(layout.Structures, layout.Pbc, chunk));
-        _energy = Own(new DatasetColumn<double>(layout.Labels, layout.Energy, chunk));
-        _forces = Own(new DatasetColumn<float>(layout.Labels, layout.Forces, chunk));
-        _forcesSplits = Own(new DatasetColumn<long>(layout.Labels, layout.ForcesSplits, chunk));
-        _stress = Own(new DatasetColumn<double>(layout.Labels, layout.Stress, chunk));
-        _stressMask = Own(new DatasetColumn<bool>(layout.Labels, layout.StressMask, chunk));
-        _indices = Own(new DatasetColumn<long>(layout.Labels, layout.StructureIndices, chunk));
+        _numbers = Own(new DatasetColumn<long>(layout.Structures, layout.AtomicNumbers, chunk, _compressor));
+        _numbersSplits = Own(new DatasetColumn<long>(layout.Structures, layout.AtomicNumbersSplits, chunk, _compressor));
+        _positions = Own(new DatasetColumn<double>(layout.Structures, layout.Positions, chunk, _compressor));
+        _cells = Own(new DatasetColumn<double>(layout.Structures, layout.Cells, chunk, _compressor));
+        _pbc = Own(new DatasetColumn<bool>(layout.Structures, layout.Pbc, chunk, _compressor));
+        _energy = Own(new DatasetColumn<double>(layout.Labels, layout.Energy, chunk, _compressor));
+        _forces = Own(new DatasetColumn<float>(layout.Labels, layout.Forces, chunk, _compressor));
+        _forcesSplits = Own(new DatasetColumn<long>(layout.Labels, layout.ForcesSplits, chunk, _compressor));
+        _stress = Own(new DatasetColumn<double>(layout.Labels, layout.Stress, chunk, _compressor));
+        _stressMask = Own(new DatasetColumn<bool>(layout.Labels, layout.StressMask, chunk, _compressor));
+        _indices = Own(new DatasetColumn<long>(layout.Labels, layout.StructureIndices, chunk, _compressor));
         OpenExistingExtras(layout);
 
         // New rows go through each dataset's own filters; say so when the caller asked for something else.

@@ -19,7 +19,8 @@ namespace MlffData.Format;
 /// discard instead. When a write fails inside the writer (an HDF5 or I/O error) the writer is faulted: its output is
 /// discarded at once (the partial file deleted, or an append rolled back to the rows the file had) and Dispose does
 /// not complete it. A <see cref="ValidationException"/> leaves the writer usable with nothing of that call added.</para>
-/// <para>Not thread-safe: one thread writes.</para>
+/// <para>Not thread-safe: one thread writes. With gzip, whole chunks of the numeric datasets are shuffled and deflated
+/// on worker threads while that thread goes on; it alone stores them (libhdf5 is not thread-safe), in order.</para>
 /// </remarks>
 public sealed partial class HDF5DatasetWriter : IDisposable
 {
@@ -34,6 +35,8 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     private readonly DatasetStatistics _stats = new();
     private readonly string _created;
     private readonly List<IDisposable> _owned = [];
+    // Deflated chunks of the numeric columns are compressed on worker threads and stored by this one.
+    private readonly ChunkCompressor _compressor = new();
     private readonly long _initialStructures;
     private readonly long _initialAtoms;
     private H5File? _file;
@@ -101,6 +104,9 @@ public sealed partial class HDF5DatasetWriter : IDisposable
 
     /// <summary>Atoms in the output, including those already in an appended file.</summary>
     public long NumAtoms => _atoms;
+
+    /// <summary>The pipeline compressing this writer's chunks on worker threads (tests reach its hooks here).</summary>
+    internal ChunkCompressor Compressor => _compressor;
 
     /// <summary>Whether Complete() has succeeded.</summary>
     public bool IsCompleted => _state == WriterState.Completed;
@@ -194,6 +200,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         {
             CatchUpExtras();
             foreach (var column in Columns()) column.Flush();
+            _compressor.Drain();
             WriteMetadata(extraMetadata);
             _file!.Flush();
             Release(deletePartial: false);
@@ -330,6 +337,8 @@ public sealed partial class HDF5DatasetWriter : IDisposable
 
     private void Rollback()
     {
+        // Chunks in flight belong to rows being dropped: the workers finish with them and they are never stored.
+        _compressor.Discard();
         if (_inPlace)
         {
             // Best effort: cut every dataset back to what the file had, so an appended file is as it was.
@@ -349,6 +358,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
 
     private void Release(bool deletePartial)
     {
+        _compressor.Discard();
         for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
         _owned.Clear();
         _file = null;

@@ -70,6 +70,29 @@ public sealed class H5Dataset<T> : H5ExtensibleDataset where T : unmanaged
             WriteRows(startRow, rows, p);
     }
 
+    /// <summary>
+    /// Stores one whole chunk as given, bypassing the filter pipeline (H5Dwrite_chunk): compressed must already be
+    /// the chunk's ChunkRows rows put through this dataset's filters, less those set in filterMask (bit i: filter i
+    /// skipped). The chunk must lie within the current extent; a chunk at the end is stored at full size, as
+    /// libhdf5 stores edge chunks.
+    /// </summary>
+    /// <param name="chunkIndex">Index of the chunk along the first axis (its first row is chunkIndex * ChunkRows).</param>
+    /// <param name="compressed">The stored bytes of the chunk.</param>
+    /// <param name="filterMask">Filters not applied to these bytes; 0 when all were.</param>
+    /// <exception cref="InvalidOperationException">The dataset is not chunked.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The chunk starts outside the extent.</exception>
+    /// <exception cref="H5Exception">libhdf5 refused the write.</exception>
+    public unsafe void WriteChunk(long chunkIndex, ReadOnlySpan<byte> compressed, uint filterMask = 0)
+    {
+        if (ChunkRows <= 0) throw new InvalidOperationException($"{Path} is not chunked");
+        if (chunkIndex < 0 || chunkIndex * ChunkRows >= Rows)
+            throw new ArgumentOutOfRangeException(nameof(chunkIndex), chunkIndex, $"chunk {chunkIndex} of {ChunkRows} rows starts outside {Path} with {Rows} rows");
+        var offset = new ulong[RowShape.Count + 1];
+        offset[0] = (ulong)(chunkIndex * ChunkRows);
+        fixed (byte* p = compressed)
+            H5Error.Check(H5D.WriteChunk(Handle, H5PropertyListHandle.Default, filterMask, offset, (nuint)compressed.Length, p), "H5Dwrite_chunk", Path);
+    }
+
     /// <summary>Reads rows [startRow, startRow + n) into destination, whose length sets n.</summary>
     public unsafe void Read(long startRow, Span<T> destination)
     {

@@ -42,4 +42,11 @@ internal static partial class H5D
     /// <summary>Frees the memory H5Dread allocated for the variable-length elements of buffer (1.10's name; 1.12 calls it H5Treclaim).</summary>
     [LibraryImport(H5.Library, EntryPoint = "H5Dvlen_reclaim")]
     internal static unsafe partial int VlenReclaim(H5TypeHandle type, H5SpaceHandle space, H5PropertyListHandle xfer, void* buffer);
+
+    /// <summary>
+    /// Writes one chunk's bytes as they are stored, already through the filters that filters (a mask of the skipped
+    /// ones, 0 for all applied) says, at the chunk whose first element is offset (direct chunk write, 1.10.3+).
+    /// </summary>
+    [LibraryImport(H5.Library, EntryPoint = "H5Dwrite_chunk")]
+    internal static unsafe partial int WriteChunk(H5DatasetHandle dataset, H5PropertyListHandle xfer, uint filters, [In] ulong[] offset, nuint size, void* buffer);
 }
