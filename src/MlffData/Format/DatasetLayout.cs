@@ -58,6 +58,21 @@ internal sealed class DatasetLayout : IDisposable
     /// <summary>A, the number of atoms.</summary>
     internal long NumAtoms => AtomicNumbers.Rows;
 
+    /// <summary>Opens a file read-only for the layout check; a file libhdf5 cannot open is a format error, not an HDF5 one.</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="DatasetFormatException">The file is not HDF5 or is damaged past opening.</exception>
+    internal static H5File OpenFile(string path)
+    {
+        try
+        {
+            return H5File.Open(path, readOnly: true);
+        }
+        catch (H5Exception e)
+        {
+            throw new DatasetFormatException(path, null, $"not a readable HDF5 file ({e.Message})", e);
+        }
+    }
+
     /// <summary>Opens and checks every part of the layout.</summary>
     /// <exception cref="DatasetFormatException">The file does not follow FORMAT.md.</exception>
     /// <param name="file">The open file.</param>

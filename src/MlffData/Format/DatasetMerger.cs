@@ -146,16 +146,7 @@ public static partial class DatasetMerger
     private static Source Survey(string path, bool keepIndices)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        H5File file;
-        try
-        {
-            file = H5File.Open(path, readOnly: true);
-        }
-        catch (H5Exception e)
-        {
-            throw new DatasetFormatException(path, null, $"not a readable HDF5 file ({e.Message})", e);
-        }
-        using (file)
+        using (var file = DatasetLayout.OpenFile(path))
         using (var layout = DatasetLayout.Open(file, path))
         {
             var filters = layout.Positions.Filters;

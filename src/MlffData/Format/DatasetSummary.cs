@@ -51,16 +51,7 @@ public sealed class DatasetSummary
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAtoms, 1);
-        H5File file;
-        try
-        {
-            file = H5File.Open(path, readOnly: true);
-        }
-        catch (H5Exception e)
-        {
-            throw new DatasetFormatException(path, null, $"not a readable HDF5 file ({e.Message})", e);
-        }
-        using (file)
+        using (var file = DatasetLayout.OpenFile(path))
         {
             IReadOnlyList<H5DatasetDescription> datasets;
             IReadOnlyDictionary<string, object> metadata;

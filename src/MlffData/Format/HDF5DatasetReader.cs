@@ -38,14 +38,7 @@ public sealed partial class HDF5DatasetReader : IDisposable, IEnumerable<Labelle
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         FileName = path;
-        try
-        {
-            _file = H5File.Open(path, readOnly: true);
-        }
-        catch (H5Exception e)
-        {
-            throw new DatasetFormatException(path, null, $"not a readable HDF5 file ({e.Message})", e);
-        }
+        _file = DatasetLayout.OpenFile(path);
         try
         {
             _layout = DatasetLayout.Open(_file, path, chunkCacheBytes);
