@@ -13,8 +13,9 @@ namespace MlffData.Cli.Commands;
 /// </summary>
 internal static class LabelCommand
 {
-    /// <summary>Exit code after SIGINT/SIGTERM stopped the run (everything labelled is kept).</summary>
-    private const int Interrupted = 130;
+    // Exit codes after a signal stopped the run (everything labelled is kept): 128 + the signal, as a shell reports it.
+    private const int ExitAfterSigint = 130;
+    private const int ExitAfterSigterm = 143;
 
     internal static Command Create()
     {
@@ -97,6 +98,7 @@ internal static class LabelCommand
     {
         // SIGINT/SIGTERM finish the batch in hand, then the output is completed: a batch job's scheduler may stop it.
         using var cancel = new CancellationTokenSource();
+        PosixSignal? signal = null;
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         LabelingSummary summary;
@@ -114,12 +116,13 @@ internal static class LabelCommand
         Console.WriteLine($"{output} holds {summary.TotalInOutput:N0} structures");
         if (!summary.Interrupted) return 0;
         Console.Error.WriteLine("interrupted: everything labelled so far is in the output; run again with --resume to continue");
-        return Interrupted;
+        return signal == PosixSignal.SIGTERM ? ExitAfterSigterm : ExitAfterSigint;
 
         void Stop(PosixSignalContext context)
         {
             // Handled here: the process stays alive to finish the batch and complete the file.
             context.Cancel = true;
+            signal ??= context.Signal;
             cancel.Cancel();
         }
     }

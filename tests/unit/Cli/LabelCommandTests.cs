@@ -97,6 +97,35 @@ public sealed class LabelCommandTests : IDisposable
     }
 
     [Fact]
+    public void Label_Sigterm_FinishesTheBatchCompletesTheFileAndExits143()
+    {
+        string full = _dir.File("full.h5"), stopped = _dir.File("stopped.h5");
+        Label("-i", _emt, "-o", full, "--calculator", "emt").ExitCode.Should().Be(0);
+        string slow = $"{Script}:SlowEMT";
+        int code;
+        string stderr;
+        using (var process = CliRunner.Start("label", "--no-progress", "-i", _emt, "-o", stopped, "--calculator", slow,
+                   "--calculator-args", "{\"delay\": 0.1}", "--batch-size", "2", "--checkpoint-every", "4"))
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(stopped) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                kill.WaitForExit();
+            stderr = process.StandardError.ReadToEnd();
+            process.WaitForExit(TimeSpan.FromSeconds(5)).Should().BeTrue("SIGTERM ends the run after the batch in hand");
+            code = process.ExitCode;
+        }
+
+        code.Should().Be(143, stderr);
+        stderr.Should().Contain("interrupted: everything labelled so far is in the output");
+        // Completed, not merely checkpointed: it opens as it is.
+        StoredDataset.Read(stopped).Energy.Length.Should().BeInRange(4, 35);
+        var resumed = Label("-i", _emt, "-o", stopped, "--calculator", slow, "--calculator-args", "{\"delay\":0.1}", "--resume");
+        resumed.ExitCode.Should().Be(0, resumed.Stderr);
+        ShouldBeSameDatasets(full, stopped);
+    }
+
+    [Fact]
     public void Label_SkipErrors_RecordsFailuresAndLabelsTheRest()
     {
         string output = _dir.File("skip.h5");
