@@ -9,7 +9,9 @@ namespace MlffData.Bench;
 /// <summary>
 /// Writer benchmark: our HDF5DatasetWriter (incremental, batch, append; none / lzf / gzip-4) against the h5py peer
 /// (seed style and numpy batch style) on the same kind of data, in one run. Prints a Markdown table of
-/// structures/s with ratios (ours / peer) and ends with one JSON line holding every figure.
+/// structures/s with ratios (ours / peer), then end to end: `mlff-data convert` against ASE + h5py on extxyz and
+/// pickle, with each run's peak RSS and one ~10 million atom extxyz for the memory target (full run only).
+/// Ends with one JSON line holding every figure. `--convert-only` runs only the end-to-end part.
 /// </summary>
 public static class Program
 {
@@ -19,6 +21,7 @@ public static class Program
         bool quick = args.Contains("--quick");
         // Validation is on by default in the writer (and in the table); --no-validate shows what it costs.
         bool validate = !args.Contains("--no-validate");
+        bool convertOnly = args.Contains("--convert-only");
         string repo = FindRepo();
         string reference = Path.Combine(repo, "data", "samples", "reference_930.h5");
         int count = quick ? 5000 : 20000;
@@ -33,7 +36,7 @@ public static class Program
             var data = ReferenceData.Load(reference, count, seed: 0);
             long atoms = data.Sum(d => (long)d.Structure.NumAtoms);
             var rows = new List<Row>();
-            foreach (var compression in new[] { "none", "lzf", "gzip-4" })
+            foreach (var compression in convertOnly ? [] : new[] { "none", "lzf", "gzip-4" })
             {
                 Console.Error.WriteLine($"h5py peer, {compression} ...");
                 var batchPeer = PeerWriter.Median(repo, reference, Path.Combine(work, "peer-batch.h5"), "batch", compression, count, repeats);
@@ -48,7 +51,7 @@ public static class Program
                 }
             }
             var reads = new List<ReadRow>();
-            foreach (var compression in new[] { "none", "lzf", "gzip-4" })
+            foreach (var compression in convertOnly ? [] : new[] { "none", "lzf", "gzip-4" })
             {
                 Console.Error.WriteLine($"reading, {compression} ...");
                 string file = Path.Combine(work, $"read-{compression}.h5");
@@ -61,7 +64,10 @@ public static class Program
                 reads.Add(new ReadRow(compression, ours, peer.GetProperty("median_us").GetDouble(), peer.GetProperty("p99_us").GetDouble(),
                     cached.GetProperty("median_us").GetDouble(), cached.GetProperty("p99_us").GetDouble(), cached.GetProperty("scan_mb_per_s").GetDouble()));
             }
-            Print(rows, reads, count, seedCount, repeats, atoms);
+            var converts = ConvertBenchmark.Run(repo, reference, work, data, repeats);
+            // About 200,000 structures of the reference mix; too slow to generate and convert for --quick.
+            ConvertBenchmark.Row? large = quick ? null : ConvertBenchmark.Large(repo, reference, work, LargeAtoms, withPeer: true);
+            Print(rows, reads, converts, large, count, seedCount, repeats, atoms);
             return 0;
         }
         finally
@@ -69,6 +75,11 @@ public static class Program
             Directory.Delete(work, recursive: true);
         }
     }
+
+    /// <summary>The issue's memory target: converting 10 million atoms stays under 300 MB of peak RSS.</summary>
+    private const long LargeAtoms = 10_000_000;
+    private const double PeakRssTargetMegabytes = 300;
+    private const double ExtxyzTarget = 8, PickleTarget = 3;
 
     private sealed record ReadRow(string Compression, ReadBenchmark.Result Ours, double PeerMedian, double PeerP99, double CachedMedian, double CachedP99, double PeerScan);
 
@@ -114,9 +125,64 @@ public static class Program
         return (times[times.Count / 2], bytes);
     }
 
-    private static void Print(List<Row> rows, List<ReadRow> reads, int count, int seedCount, int repeats, long atoms)
+    private static void Print(List<Row> rows, List<ReadRow> reads, List<ConvertBenchmark.Row> converts, ConvertBenchmark.Row? large,
+        int count, int seedCount, int repeats, long atoms)
     {
         var md = new StringBuilder();
+        if (rows.Count > 0) PrintWrites(md, rows, reads, count, seedCount, repeats, atoms);
+        PrintConverts(md, converts, large, repeats);
+        Console.WriteLine(md.ToString());
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            structures = count,
+            atoms,
+            machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+            peak_rss_mb = Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20),
+            reads = reads.Select(r => new { r.Compression, ours_median_us = r.Ours.MedianMicroseconds, ours_p99_us = r.Ours.P99Microseconds, ours_scan_mb_s = r.Ours.ScanMegabytesPerSecond, h5py_median_us = r.PeerMedian, h5py_p99_us = r.PeerP99, h5py_cached_median_us = r.CachedMedian, h5py_cached_p99_us = r.CachedP99, h5py_scan_mb_s = r.PeerScan }),
+            results = rows.Select(r => new { r.Mode, r.Compression, ours_per_s = Math.Round(r.Ours), h5py_batch_per_s = r.PeerBatch, h5py_seed_per_s = r.PeerSeed, ours_bytes = r.OurBytes, h5py_bytes = r.PeerBytes }),
+            convert = converts.Select(ConvertJson),
+            convert_large = large is null ? null : ConvertJson(large),
+            convert_large_peak_rss_target_mb = PeakRssTargetMegabytes,
+        }));
+    }
+
+    private static object ConvertJson(ConvertBenchmark.Row r) => new
+    {
+        r.Format, r.Compression, r.Structures, r.Atoms, input_bytes = r.InputBytes,
+        ours_s = r.Ours.Seconds, ours_per_s = Math.Round(r.Structures / r.Ours.Seconds), ours_peak_rss_mb = Math.Round(r.Ours.PeakRssMegabytes, 1), ours_bytes = r.Ours.OutputBytes,
+        ase_h5py_s = r.Peer?.Seconds, ase_h5py_per_s = r.Peer is { } p ? Math.Round(r.Structures / p.Seconds) : (double?)null,
+        ase_h5py_peak_rss_mb = r.Peer is { } q ? Math.Round(q.PeakRssMegabytes, 1) : (double?)null, ase_h5py_bytes = r.Peer?.OutputBytes,
+        speedup = r.Peer is { } s ? Math.Round(s.Seconds / r.Ours.Seconds, 2) : (double?)null,
+    };
+
+    private static void PrintConverts(StringBuilder md, List<ConvertBenchmark.Row> converts, ConvertBenchmark.Row? large, int repeats)
+    {
+        var first = converts[0];
+        md.AppendLine($"End to end, {first.Structures:N0} structures ({first.Atoms:N0} atoms): `mlff-data convert` (Release CLI) against ASE read + h5py batch write, each a whole process timed from outside (start-up included), median of {repeats} run(s); peak RSS is the process's ru_maxrss; speed-up = ASE + h5py time / ours.");
+        md.AppendLine();
+        md.AppendLine("| input | compression | input size (MB) | ours (s) | ours (structures/s) | ours peak RSS (MB) | ASE + h5py (s) | ASE + h5py (structures/s) | ASE + h5py peak RSS (MB) | speed-up | target |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in converts) md.AppendLine(ConvertLine(r));
+        if (large is null) return;
+        md.AppendLine();
+        md.AppendLine($"Memory: one extxyz of {large.Structures:N0} structures ({large.Atoms:N0} atoms), converted once; target: peak RSS under {PeakRssTargetMegabytes:F0} MB.");
+        md.AppendLine();
+        md.AppendLine("| input | compression | input size (MB) | ours (s) | ours (structures/s) | ours peak RSS (MB) | ASE + h5py (s) | ASE + h5py (structures/s) | ASE + h5py peak RSS (MB) | speed-up | peak RSS target |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine(ConvertLine(large, $"< {PeakRssTargetMegabytes:F0} MB: {(large.Ours.PeakRssMegabytes < PeakRssTargetMegabytes ? "met" : "missed")}"));
+    }
+
+    private static string ConvertLine(ConvertBenchmark.Row r, string? target = null)
+    {
+        double? speedup = r.Peer is { } p ? p.Seconds / r.Ours.Seconds : null;
+        target ??= (r.Format == "extxyz" ? ExtxyzTarget : PickleTarget) is var t && speedup is { } x
+            ? $">= {t:F0}x: {(x >= t ? "met" : "missed")}" : "-";
+        return $"| {r.Format} | {r.Compression} | {r.InputBytes / 1e6:F0} | {r.Ours.Seconds:F2} | {r.Structures / r.Ours.Seconds:N0} | {r.Ours.PeakRssMegabytes:F0} | " +
+            (r.Peer is { } q ? $"{q.Seconds:F2} | {r.Structures / q.Seconds:N0} | {q.PeakRssMegabytes:F0} | {speedup:F1}x" : "- | - | - | -") + $" | {target} |";
+    }
+
+    private static void PrintWrites(StringBuilder md, List<Row> rows, List<ReadRow> reads, int count, int seedCount, int repeats, long atoms)
+    {
         md.AppendLine($"Writing {count:N0} structures ({atoms:N0} atoms; the seed-style peer writes {seedCount:N0}), median of {repeats} runs each; structures/s; ratio = ours / peer.");
         md.AppendLine();
         md.AppendLine("| mode | compression | ours (structures/s) | h5py batch | ratio vs batch | h5py seed style | ratio vs seed | file ours / h5py |");
@@ -130,16 +196,7 @@ public static class Program
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in reads)
             md.AppendLine($"| {r.Compression} | {r.Ours.MedianMicroseconds:F0} / {r.Ours.P99Microseconds:F0} | {r.PeerMedian:F0} / {r.PeerP99:F0} | {r.CachedMedian:F0} / {r.CachedP99:F0} | {r.CachedMedian / r.Ours.MedianMicroseconds:F1}x | {r.Ours.ScanMegabytesPerSecond:F0} | {r.PeerScan:F0} | {r.Ours.ScanMegabytesPerSecond / r.PeerScan:F1}x |");
-        Console.WriteLine(md.ToString());
-        Console.WriteLine(JsonSerializer.Serialize(new
-        {
-            structures = count,
-            atoms,
-            machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
-            peak_rss_mb = Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20),
-            reads = reads.Select(r => new { r.Compression, ours_median_us = r.Ours.MedianMicroseconds, ours_p99_us = r.Ours.P99Microseconds, ours_scan_mb_s = r.Ours.ScanMegabytesPerSecond, h5py_median_us = r.PeerMedian, h5py_p99_us = r.PeerP99, h5py_cached_median_us = r.CachedMedian, h5py_cached_p99_us = r.CachedP99, h5py_scan_mb_s = r.PeerScan }),
-            results = rows.Select(r => new { r.Mode, r.Compression, ours_per_s = Math.Round(r.Ours), h5py_batch_per_s = r.PeerBatch, h5py_seed_per_s = r.PeerSeed, ours_bytes = r.OurBytes, h5py_bytes = r.PeerBytes }),
-        }));
+        md.AppendLine();
     }
 
     private static string FindRepo()

@@ -8,21 +8,22 @@ namespace MlffData.Bench;
 /// </summary>
 internal static class ReferenceData
 {
-    internal static List<LabelledStructure> Load(string path, int count, int seed)
+    internal static List<LabelledStructure> Load(string path, int count, int seed) => [.. Stream(path, seed).Take(count)];
+
+    /// <summary>The same sequence without end, one structure at a time: for inputs larger than memory should hold.</summary>
+    internal static IEnumerable<LabelledStructure> Stream(string path, int seed)
     {
         List<LabelledStructure> reference;
         using (var reader = new HDF5DatasetReader(path)) reference = [.. reader];
 
         var random = new Random(seed);
-        var result = new List<LabelledStructure>(count);
-        for (int k = 0; k < count; k++)
+        for (int k = 0; ; k++)
         {
             var item = reference[k % reference.Count];
             var positions = (double[])item.Structure.Positions.Clone();
             for (int j = 0; j < positions.Length; j++) positions[j] += Gaussian(random) * 0.01;
-            result.Add(new LabelledStructure(item.Structure with { Positions = positions }, item.Labels, k));
+            yield return new LabelledStructure(item.Structure with { Positions = positions }, item.Labels, k);
         }
-        return result;
     }
 
     private static double Gaussian(Random random) =>
