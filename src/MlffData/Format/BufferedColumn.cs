@@ -42,7 +42,9 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
         RowLength = rowShape.Aggregate(1, (a, b) => a * b);
         _rowBytes = RowLength * elementBytes;
         _targetChunkRows = Math.Max(1, chunkBytes / _rowBytes);
-        _buffer = new T[checked((int)(_targetChunkRows * RowLength))];
+        // Never read before it is written (rows are copied in before they are counted), so numbers skip the zeroing;
+        // for references the runtime zeroes it anyway.
+        _buffer = GC.AllocateUninitializedArray<T>(checked((int)(_targetChunkRows * RowLength)));
     }
 
     /// <summary>A column continuing an existing dataset; writes go in blocks of at least its chunk size.</summary>

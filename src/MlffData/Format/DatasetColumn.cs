@@ -14,6 +14,9 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
     private readonly H5FilterPipeline _filters;
     // Null when whole chunks go through libhdf5's own filters on this thread.
     private readonly ChunkCompressor? _compressor;
+    // Whole chunks of a dataset without filters, whose file type this column chose (little-endian standard types, the
+    // bytes of T on a little-endian machine), are stored as they are (H5Dwrite_chunk): no chunk cache, no copy.
+    private readonly bool _direct;
 
     /// <summary>A column for a dataset that does not exist yet. Whole chunks go to compressor when the filters
     /// allow it (deflate); with none, every row goes through libhdf5's filters.</summary>
@@ -23,6 +26,7 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
         _units = units;
         _filters = filters;
         _compressor = compressor is not null && ChunkCompressor.Supports(filters) ? compressor : null;
+        _direct = BitConverter.IsLittleEndian && IsUnfiltered(filters);
     }
 
     /// <summary>A column continuing an existing dataset; writes go in blocks of at least its chunk size.</summary>
@@ -54,8 +58,42 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
     /// <summary>When the buffer is full: hands its whole chunks to the compressor; rows short of a chunk stay.</summary>
     private protected override void FlushFull()
     {
-        if (_compressor is null) Flush(whole: true);
-        else SubmitChunks(EnsureDataset(whole: true), lastPartial: false);
+        if (_compressor is not null) SubmitChunks(EnsureDataset(whole: true), lastPartial: false);
+        else if (_direct) WriteWholeChunks(EnsureDataset(whole: true));
+        else Flush(whole: true);
+    }
+
+    /// <summary>Whether a pipeline has no filter at all (a stored chunk is then the chunk's raw bytes).</summary>
+    internal static bool IsUnfiltered(H5FilterPipeline filters) =>
+        filters is { Shuffle: false, DeflateLevel: 0, Lzf: false, Fletcher32: false } && filters.OtherFilters is not { Count: > 0 };
+
+    /// <summary>
+    /// Stores the buffer's whole chunks as they are, after writing through libhdf5 the rows that complete a partial
+    /// last chunk in the file; rows short of a chunk stay buffered.
+    /// </summary>
+    private void WriteWholeChunks(H5Dataset<T> dataset)
+    {
+        long chunkRows = dataset.ChunkRows;
+        // A chunk stored directly replaces the whole chunk, so one that already holds rows is completed normally.
+        int head = (int)Math.Min(_count / RowLength, (chunkRows - dataset.Rows % chunkRows) % chunkRows);
+        WriteBuffered(head);
+        int rows = _count / RowLength;
+        int chunks = (int)(rows / chunkRows);
+        if (chunks == 0)
+        {
+            // Nothing whole (a buffer smaller than one chunk): the rows go through libhdf5.
+            if (head == 0) WriteBuffered(rows);
+            return;
+        }
+        int chunkLength = (int)(chunkRows * RowLength);
+        for (int c = 0; c < chunks; c++)
+        {
+            long index = dataset.Rows / chunkRows;
+            // The extent grows first (the chunk must lie within it); a rollback shrinks it like any other rows.
+            dataset.Resize(dataset.Rows + chunkRows);
+            dataset.WriteChunk(index, MemoryMarshal.AsBytes(_buffer.AsSpan(c * chunkLength, chunkLength)));
+        }
+        Consume(chunks * (int)chunkRows);
     }
 
     /// <summary>

@@ -55,6 +55,20 @@ internal sealed class DatasetStatistics
         MaxAbsForce = max;
     }
 
+    /// <summary>Adds the largest absolute force component of some forces (eV/Å), as stored (float32).</summary>
+    public void AddMaxAbsForce(float maxAbs)
+    {
+        if (maxAbs > MaxAbsForce) MaxAbsForce = maxAbs;
+    }
+
+    /// <summary>Marks the elements present (atomic numbers as the caller gives them).</summary>
+    public void AddElements(ReadOnlySpan<int> atomicNumbers)
+    {
+        var elements = _elements;
+        foreach (var z in atomicNumbers)
+            if ((uint)z < (uint)elements.Length) elements[z] = true;
+    }
+
     /// <summary>Marks the elements present.</summary>
     public void AddElements(ReadOnlySpan<long> atomicNumbers)
     {

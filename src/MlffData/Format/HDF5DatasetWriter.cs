@@ -268,8 +268,8 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         {
             var free = _numbers.Reserve();
             int n = Math.Min(free.Length, numbers.Length - done);
-            for (int i = 0; i < n; i++) free[i] = numbers[done + i];
-            _stats.AddElements(free[..n]);
+            SpanKernels.Widen(numbers.AsSpan(done, n), free);
+            _stats.AddElements(numbers.AsSpan(done, n));
             _numbers.Commit(n);
             done += n;
         }
@@ -281,8 +281,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         {
             var free = _forces.Reserve();
             int n = Math.Min(free.Length, forces.Length - done);
-            for (int i = 0; i < n; i++) free[i] = (float)forces[done + i];
-            _stats.AddForces(free[..n]);
+            _stats.AddMaxAbsForce(SpanKernels.NarrowMaxAbs(forces.Slice(done, n), free, 0));
             _forces.Commit(n);
             done += n;
         }

@@ -36,19 +36,26 @@ internal static class StructureValidator
             throw new ValidationException(index, "atomic_numbers", "Structure has no atoms");
         if (!double.IsFinite(energy))
             throw new ValidationException(index, "energy", $"Invalid energy: {NonFinite(energy)}");
-        for (int i = 0; i < structure.AtomicNumbers.Length; i++)
+        // Each check runs SIMD-wide first; only a failing one goes element by element to word the error.
+        if (!SpanKernels.AllWithin(structure.AtomicNumbers, 1, MaxAtomicNumber))
         {
-            int z = structure.AtomicNumbers[i];
-            if (z < 1 || z > MaxAtomicNumber)
-                throw new ValidationException(index, "atomic_numbers", $"Invalid atomic number {z} at atom {i} (must be 1..{MaxAtomicNumber})");
+            for (int i = 0; i < structure.AtomicNumbers.Length; i++)
+            {
+                int z = structure.AtomicNumbers[i];
+                if (z < 1 || z > MaxAtomicNumber)
+                    throw new ValidationException(index, "atomic_numbers", $"Invalid atomic number {z} at atom {i} (must be 1..{MaxAtomicNumber})");
+            }
         }
         CheckFinite(index, "positions", "Positions contain", structure.Positions);
         CheckFinite(index, "cell", "Cell contains", structure.Cell);
         CheckFinite(index, "forces", "Forces contain", forces);
         CheckFinite(index, "stress", "Stress contains", stress);
-        foreach (var f in forces)
-            if (Math.Abs(f) > float.MaxValue)
-                throw new ValidationException(index, "forces", $"Forces contain {f:R}, beyond float32 range");
+        if (!SpanKernels.NoneAbove(forces, float.MaxValue))
+        {
+            foreach (var f in forces)
+                if (Math.Abs(f) > float.MaxValue)
+                    throw new ValidationException(index, "forces", $"Forces contain {f:R}, beyond float32 range");
+        }
         for (int axis = 0; axis < 3; axis++)
         {
             var v = structure.Cell.AsSpan(3 * axis, 3);
@@ -76,12 +83,181 @@ internal static class StructureValidator
 
     /// <summary>The first pair of atoms closer than the threshold, by minimum image on periodic axes.</summary>
     /// <remarks>
+    /// Nearly every structure has no such pair, so an allocation-free sweep (<see cref="AnyCloserThan"/>) answers
+    /// first; only when it finds one does <see cref="FirstCloserPair"/> run, so the pair reported (and the warning)
+    /// is the one it has always been.
+    /// </remarks>
+    internal static (int A, int B, double Distance)? ClosestPair(Structure structure, double threshold) =>
+        AnyCloserThan(structure, threshold) ? FirstCloserPair(structure, threshold) : null;
+
+    /// <summary>
+    /// Whether some pair of atoms may be closer than the threshold: true whenever <see cref="FirstCloserPair"/> finds
+    /// one, and rarely otherwise. Fractional coordinates, sweep axis and window come from the same formulas; a pair
+    /// closer than the threshold lies within the window along the sweep axis, and every pair within it (plus a margin)
+    /// is measured here, the squared distance compared with a slack of 1e-9 for rounding. Atoms are binned along the
+    /// axis (a counting sort) instead of sorted.
+    /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    internal static bool AnyCloserThan(Structure structure, double threshold)
+    {
+        int n = structure.NumAtoms;
+        if (n < 2) return false;
+        var pos = structure.Positions;
+        bool[] pbc = structure.Pbc;
+        bool p0 = pbc[0], p1 = pbc[1], p2 = pbc[2];
+        bool periodic = p0 || p1 || p2;
+        double limit = threshold * threshold * (1 + 1e-9);
+
+        Span<double> c = stackalloc double[9];
+        double[]? rented = null;
+        int[]? rentedOrder = null;
+        // frac (3n), then the keys along the sweep axis (n).
+        Span<double> scratch = n <= 256 ? stackalloc double[4 * 256] : (rented = System.Buffers.ArrayPool<double>.Shared.Rent(4 * n));
+        try
+        {
+            var frac = scratch[..(3 * n)];
+            var keys = scratch.Slice(3 * n, n);
+            int axis = 0;
+            double window;
+            if (periodic)
+            {
+                structure.Cell.CopyTo(c);
+                if (!Invertible(c)) CompletedCell(structure).ToRowMajorArray().CopyTo(c);
+                Span<double> inverse = stackalloc double[9];
+                double volume = Invert(c, inverse);
+                for (int i = 0; i < n; i++)
+                    for (int k = 0; k < 3; k++)
+                    {
+                        double f = pos[3 * i] * inverse[k] + pos[3 * i + 1] * inverse[3 + k] + pos[3 * i + 2] * inverse[6 + k];
+                        frac[3 * i + k] = pbc[k] ? f - Math.Floor(f) : f;
+                    }
+                double best = 0;
+                for (int k = 0; k < 3; k++)
+                {
+                    int a = 3 * ((k + 1) % 3), b = 3 * ((k + 2) % 3);
+                    double cross = Math.Sqrt(Square(c[a + 1] * c[b + 2] - c[a + 2] * c[b + 1]) + Square(c[a + 2] * c[b] - c[a] * c[b + 2]) + Square(c[a] * c[b + 1] - c[a + 1] * c[b]));
+                    double spacing = Math.Abs(volume) / cross;
+                    if (spacing > best) (best, axis) = (spacing, k);
+                }
+                window = threshold / best;
+            }
+            else
+            {
+                c.Clear();
+                c[0] = c[4] = c[8] = 1;
+                pos.CopyTo(frac);
+                window = threshold;
+            }
+
+            // A window that is not a number (a degenerate cell) or covers half the cell: every pair is a candidate.
+            if (n <= 12 || !(window < 0.5) && pbc[axis] || double.IsNaN(window)) return AnyPairCloser(frac, c, p0, p1, p2, n, limit);
+
+            // Atoms go into bins along the sweep axis at least a window wide (a counting sort, no comparisons), so a pair
+            // within the window lies in one bin or two neighbouring ones (across the boundary too when the axis is
+            // periodic). The margin keeps rounding in the bin index from separating such a pair.
+            bool wrap = pbc[axis];
+            double reach = window * (1 + 1e-6);
+            double low = 0, span = 1;
+            if (!wrap)
+            {
+                low = double.PositiveInfinity;
+                double high = double.NegativeInfinity;
+                for (int i = 0; i < n; i++)
+                {
+                    double key = frac[3 * i + axis];
+                    low = Math.Min(low, key);
+                    high = Math.Max(high, key);
+                }
+                span = high - low;
+            }
+            int bins = (int)Math.Clamp(Math.Floor(span / reach), 1, n);
+            // One bin holds every pair (and span may be 0).
+            if (bins == 1) return AnyPairCloser(frac, c, p0, p1, p2, n, limit);
+            double scale = bins / span;
+            Span<int> bin = n <= 256 ? stackalloc int[256] : (rentedOrder = System.Buffers.ArrayPool<int>.Shared.Rent(3 * n + 2));
+            Span<int> order = n <= 256 ? stackalloc int[256] : rentedOrder.AsSpan(n);
+            Span<int> start = n <= 256 ? stackalloc int[258] : rentedOrder.AsSpan(2 * n);
+            bin = bin[..n];
+            order = order[..n];
+            start = start[..(bins + 2)];
+            start.Clear();
+            for (int i = 0; i < n; i++)
+            {
+                double key = frac[3 * i + axis];
+                keys[i] = key;
+                int b = (int)Math.Clamp((key - low) * scale, 0, bins - 1);
+                bin[i] = b;
+                start[b + 2]++;
+            }
+            for (int b = 2; b < bins + 2; b++) start[b] += start[b - 1];
+            // start[b + 1] is now where bin b begins; filling moves it to where bin b ends, which is where b + 1 begins.
+            for (int i = 0; i < n; i++) order[start[bin[i] + 1]++] = i;
+            for (int b = 0; b < bins; b++)
+            {
+                int first = start[b], last = start[b + 1];
+                // The next bin, the first one again at the end of a periodic axis (unless that is this bin or its
+                // predecessor, whose pairs are checked already).
+                int next = b + 1 < bins ? b + 1 : wrap && bins > 2 ? 0 : -1;
+                int nextLast = next < 0 ? 0 : start[next + 1];
+                for (int x = first; x < last; x++)
+                {
+                    int i = order[x];
+                    double ki = keys[i];
+                    for (int y = x + 1; y < last; y++)
+                        if (Candidate(ki, keys[order[y]], reach, wrap) && !(Distance2(frac, c, p0, p1, p2, i, order[y]) >= limit)) return true;
+                    for (int y = next < 0 ? 0 : start[next]; y < nextLast; y++)
+                        if (Candidate(ki, keys[order[y]], reach, wrap) && !(Distance2(frac, c, p0, p1, p2, i, order[y]) >= limit)) return true;
+                }
+            }
+            return false;
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<double>.Shared.Return(rented);
+            if (rentedOrder is not null) System.Buffers.ArrayPool<int>.Shared.Return(rentedOrder);
+        }
+    }
+
+    /// <summary>Whether any pair of the n atoms is closer than the root of limit (squared distances).</summary>
+    private static bool AnyPairCloser(ReadOnlySpan<double> frac, ReadOnlySpan<double> c, bool p0, bool p1, bool p2, int n, double limit)
+    {
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++)
+                if (!(Distance2(frac, c, p0, p1, p2, i, j) >= limit)) return true;
+        return false;
+    }
+
+    /// <summary>Whether two keys along the sweep axis are within reach of each other (across the boundary too when it
+    /// is periodic).</summary>
+    private static bool Candidate(double a, double b, double reach, bool wrap)
+    {
+        double d = Math.Abs(a - b);
+        return d <= reach || wrap && 1 - d <= reach;
+    }
+
+    /// <summary>Squared minimum-image distance, as <see cref="Distance"/> computes it before the root.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static double Distance2(ReadOnlySpan<double> frac, ReadOnlySpan<double> c, bool p0, bool p1, bool p2, int i, int j)
+    {
+        double f0 = frac[3 * j] - frac[3 * i], f1 = frac[3 * j + 1] - frac[3 * i + 1], f2 = frac[3 * j + 2] - frac[3 * i + 2];
+        if (p0) f0 -= Math.Round(f0);
+        if (p1) f1 -= Math.Round(f1);
+        if (p2) f2 -= Math.Round(f2);
+        double dx = f0 * c[0] + f1 * c[3] + f2 * c[6];
+        double dy = f0 * c[1] + f1 * c[4] + f2 * c[7];
+        double dz = f0 * c[2] + f1 * c[5] + f2 * c[8];
+        return dx * dx + dy * dy + dz * dz;
+    }
+
+    /// <summary>The first pair of atoms closer than the threshold, by minimum image on periodic axes, in the order
+    /// the writer has always reported it.</summary>
+    /// <remarks>
     /// Sort and sweep: atoms are sorted by their fractional coordinate along one axis k, and only pairs whose
     /// coordinates differ by at most threshold / h_k (h_k is the spacing of the lattice planes normal to k) can be
     /// closer than the threshold, so only those get the full minimum-image distance. O(n log n) for real structures
     /// instead of O(n^2); for a molecule the "cell" is the identity and k is x.
     /// </remarks>
-    internal static (int A, int B, double Distance)? ClosestPair(Structure structure, double threshold)
+    internal static (int A, int B, double Distance)? FirstCloserPair(Structure structure, double threshold)
     {
         int n = structure.NumAtoms;
         if (n < 2) return null;
@@ -245,6 +421,7 @@ internal static class StructureValidator
 
     private static void CheckFinite(long index, string field, string prefix, ReadOnlySpan<double> values)
     {
+        if (SpanKernels.AllFinite(values)) return;
         foreach (var v in values)
             if (!double.IsFinite(v))
                 throw new ValidationException(index, field, $"{prefix} {NonFinite(v)}");

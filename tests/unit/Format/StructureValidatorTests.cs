@@ -76,4 +76,58 @@ public sealed class StructureValidatorTests
             }
         }
     }
+
+    public static TheoryData<string, int> FastCases => new()
+    {
+        { "bulk", 2 }, { "bulk", 5 }, { "bulk", 12 }, { "bulk", 13 }, { "bulk", 33 }, { "bulk", 300 }, { "slab", 10 }, { "slab", 60 },
+        { "wire", 40 }, { "molecule", 3 }, { "molecule", 13 }, { "molecule", 150 }, { "skewed", 25 }, { "skewed", 90 }, { "tiny", 20 },
+    };
+
+    // The fast check answers the question of the ordered search exactly, so ClosestPair reports the same pair it always
+    // did: on random periodic, partly periodic and non-periodic structures, at thresholds around the closest distance.
+    [Theory]
+    [MemberData(nameof(FastCases))]
+    public void ClosestPair_FastCheck_ReportsTheSamePairAsTheOrderedSearch(string kind, int atoms)
+    {
+        for (int seed = 0; seed < 40; seed++)
+        {
+            var random = new Random(seed * 7919 + atoms);
+            double[] cell = kind switch
+            {
+                "bulk" => [8, 0, 0, 0, 9, 0, 0, 0, 10],
+                "slab" => [8, 0, 0, 4, 8, 0, 0, 0, 0],
+                "wire" => [0, 0, 0, 0, 0, 0, 0, 0, 5],
+                "skewed" => [9, 0, 0, 4.5, 7.8, 0, 2, 3, 8],
+                "tiny" => [1.2, 0, 0, 0.3, 1.1, 0, 0, 0.2, 1.3],
+                _ => new double[9],
+            };
+            bool[] pbc = kind switch
+            {
+                "bulk" or "skewed" or "tiny" => [true, true, true],
+                "slab" => [true, true, false],
+                "wire" => [false, false, true],
+                _ => [false, false, false],
+            };
+            var positions = new double[3 * atoms];
+            // Inside the cell on periodic axes (so the brute force's neighbouring images are enough), free on the others.
+            for (int i = 0; i < atoms; i++)
+                for (int axis = 0; axis < 3; axis++)
+                {
+                    double u = random.NextDouble();
+                    for (int k = 0; k < 3; k++)
+                        positions[3 * i + k] += pbc[axis] ? u * cell[3 * axis + k] : k == axis ? u * 11 : 0;
+                }
+            var s = new Structure(Enumerable.Repeat(14, atoms).ToArray(), positions, cell, pbc);
+            double truth = BruteForceMinDistance(s);
+            foreach (var threshold in new[] { 0.2, 0.9, 2.5, truth, Math.BitIncrement(truth), Math.BitDecrement(truth), truth * 1.0000001 })
+            {
+                var ordered = StructureValidator.FirstCloserPair(s, threshold);
+                StructureValidator.ClosestPair(s, threshold).Should().Be(ordered, $"{kind} seed {seed} threshold {threshold:R}");
+                if (ordered is not null)
+                    StructureValidator.AnyCloserThan(s, threshold).Should().BeTrue($"{kind} seed {seed} threshold {threshold:R}");
+                if (kind != "tiny" && threshold <= truth)
+                    StructureValidator.AnyCloserThan(s, threshold * 0.999).Should().BeFalse($"{kind} seed {seed}: nothing under {threshold * 0.999:R}");
+            }
+        }
+    }
 }
