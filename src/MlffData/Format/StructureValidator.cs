@@ -117,37 +117,7 @@ internal static class StructureValidator
         {
             var frac = scratch[..(3 * n)];
             var keys = scratch.Slice(3 * n, n);
-            int axis = 0;
-            double window;
-            if (periodic)
-            {
-                structure.Cell.CopyTo(c);
-                if (!Invertible(c)) CompletedCell(structure).ToRowMajorArray().CopyTo(c);
-                Span<double> inverse = stackalloc double[9];
-                double volume = Invert(c, inverse);
-                for (int i = 0; i < n; i++)
-                    for (int k = 0; k < 3; k++)
-                    {
-                        double f = pos[3 * i] * inverse[k] + pos[3 * i + 1] * inverse[3 + k] + pos[3 * i + 2] * inverse[6 + k];
-                        frac[3 * i + k] = pbc[k] ? f - Math.Floor(f) : f;
-                    }
-                double best = 0;
-                for (int k = 0; k < 3; k++)
-                {
-                    int a = 3 * ((k + 1) % 3), b = 3 * ((k + 2) % 3);
-                    double cross = Math.Sqrt(Square(c[a + 1] * c[b + 2] - c[a + 2] * c[b + 1]) + Square(c[a + 2] * c[b] - c[a] * c[b + 2]) + Square(c[a] * c[b + 1] - c[a + 1] * c[b]));
-                    double spacing = Math.Abs(volume) / cross;
-                    if (spacing > best) (best, axis) = (spacing, k);
-                }
-                window = threshold / best;
-            }
-            else
-            {
-                c.Clear();
-                c[0] = c[4] = c[8] = 1;
-                pos.CopyTo(frac);
-                window = threshold;
-            }
+            var (axis, window) = SweepFrame(structure, threshold, periodic, c, frac);
 
             // A window that is not a number (a degenerate cell) or covers half the cell: every pair is a candidate.
             if (n <= 12 || !(window < 0.5) && pbc[axis] || double.IsNaN(window)) return AnyPairCloser(frac, c, p0, p1, p2, n, limit);
@@ -249,6 +219,48 @@ internal static class StructureValidator
         return dx * dx + dy * dy + dz * dz;
     }
 
+    /// <summary>
+    /// The frame both close-atom checks sweep in: the cell (completed when singular; the identity for a molecule) into
+    /// <paramref name="c"/>, fractional coordinates (wrapped on periodic axes; Cartesian for a molecule) into
+    /// <paramref name="frac"/>, the sweep axis and the window along it in fractional units.
+    /// </summary>
+    private static (int Axis, double Window) SweepFrame(Structure structure, double threshold, bool periodic, Span<double> c, Span<double> frac)
+    {
+        int n = structure.NumAtoms;
+        var pos = structure.Positions;
+        bool[] pbc = structure.Pbc;
+        if (!periodic)
+        {
+            c.Clear();
+            c[0] = c[4] = c[8] = 1;
+            pos.AsSpan(0, 3 * n).CopyTo(frac);
+            return (0, threshold);
+        }
+        // 3 x 3 algebra on the stack: this runs for every structure, and allocation-free it costs ~1 µs.
+        structure.Cell.CopyTo(c);
+        if (!Invertible(c)) CompletedCell(structure).ToRowMajorArray().CopyTo(c);
+        Span<double> inverse = stackalloc double[9];
+        double volume = Invert(c, inverse);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < 3; k++)
+            {
+                double f = pos[3 * i] * inverse[k] + pos[3 * i + 1] * inverse[3 + k] + pos[3 * i + 2] * inverse[6 + k];
+                frac[3 * i + k] = pbc[k] ? f - Math.Floor(f) : f;
+            }
+        // Sweep along the axis whose lattice planes lie furthest apart: the narrowest window in fractional units.
+        // The spacing of the planes normal to axis k is volume / |a_(k+1) x a_(k+2)|.
+        int axis = 0;
+        double best = 0;
+        for (int k = 0; k < 3; k++)
+        {
+            int a = 3 * ((k + 1) % 3), b = 3 * ((k + 2) % 3);
+            double cross = Math.Sqrt(Square(c[a + 1] * c[b + 2] - c[a + 2] * c[b + 1]) + Square(c[a + 2] * c[b] - c[a] * c[b + 2]) + Square(c[a] * c[b + 1] - c[a + 1] * c[b]));
+            double spacing = Math.Abs(volume) / cross;
+            if (spacing > best) (best, axis) = (spacing, k);
+        }
+        return (axis, threshold / best);
+    }
+
     /// <summary>The first pair of atoms closer than the threshold, by minimum image on periodic axes, in the order
     /// the writer has always reported it.</summary>
     /// <remarks>
@@ -267,42 +279,8 @@ internal static class StructureValidator
 
         // Fractional coordinates f = r C^-1 (rows of C are the lattice vectors); Cartesian ones when nothing is periodic.
         Span<double> c = stackalloc double[9];
-        double[] frac;
-        int axis = 0;
-        double window;
-        if (periodic)
-        {
-            // 3 x 3 algebra on the stack: this runs for every structure, and allocation-free it costs ~1 µs.
-            structure.Cell.CopyTo(c);
-            if (!Invertible(c)) CompletedCell(structure).ToRowMajorArray().CopyTo(c);
-            Span<double> inverse = stackalloc double[9];
-            double volume = Invert(c, inverse);
-            frac = new double[3 * n];
-            for (int i = 0; i < n; i++)
-                for (int k = 0; k < 3; k++)
-                {
-                    double f = pos[3 * i] * inverse[k] + pos[3 * i + 1] * inverse[3 + k] + pos[3 * i + 2] * inverse[6 + k];
-                    frac[3 * i + k] = pbc[k] ? f - Math.Floor(f) : f;
-                }
-            // Sweep along the axis whose lattice planes lie furthest apart: the narrowest window in fractional units.
-            // The spacing of the planes normal to axis k is volume / |a_(k+1) x a_(k+2)|.
-            double best = 0;
-            for (int k = 0; k < 3; k++)
-            {
-                int a = 3 * ((k + 1) % 3), b = 3 * ((k + 2) % 3);
-                double cross = Math.Sqrt(Square(c[a + 1] * c[b + 2] - c[a + 2] * c[b + 1]) + Square(c[a + 2] * c[b] - c[a] * c[b + 2]) + Square(c[a] * c[b + 1] - c[a + 1] * c[b]));
-                double spacing = Math.Abs(volume) / cross;
-                if (spacing > best) (best, axis) = (spacing, k);
-            }
-            window = threshold / best;
-        }
-        else
-        {
-            c.Clear();
-            c[0] = c[4] = c[8] = 1;
-            frac = pos;
-            window = threshold;
-        }
+        double[] frac = new double[3 * n];
+        var (axis, window) = SweepFrame(structure, threshold, periodic, c, frac);
 
         // Small structures or windows covering half the cell: every pair is a candidate anyway.
         if (n <= 32 || (pbc[axis] && window >= 0.5))
