@@ -52,14 +52,9 @@ public static class DatasetComparer
         public bool BitExact { get; private set; } = true;
         public double MaxAbsDifference { get; private set; }
 
-        public DatasetComparison? Compare<T>(H5Dataset<T> e, H5Dataset<T> a, bool perAtom) where T : unmanaged, IEquatable<T>
-        {
-            if (e.Rows != a.Rows)
-                return Difference(e.Path, null, null, $"has {a.Rows} rows, expected {e.Rows}");
-            int width = e.RowLength;
-            for (long start = 0; start < e.Rows; start += Block)
+        public DatasetComparison? Compare<T>(H5Dataset<T> e, H5Dataset<T> a, bool perAtom) where T : unmanaged, IEquatable<T> =>
+            CompareBlocks(e.Path, e.Rows, a.Rows, e.RowLength, perAtom, (start, n) =>
             {
-                long n = Math.Min(Block, e.Rows - start);
                 var ev = e.Read(start, n);
                 var av = a.Read(start, n);
                 for (int k = 0; k < ev.Length; k++)
@@ -67,10 +62,23 @@ public static class DatasetComparer
                     if (ev[k].Equals(av[k])) continue;
                     if (ev[k] is double x && av[k] is double y && Close(x, y)) continue;
                     if (ev[k] is float xf && av[k] is float yf && Close(xf, yf)) continue;
-                    long row = start + k / width;
-                    return Difference(e.Path, row, perAtom ? StructureOfAtom(row) : row,
-                        $"row {row}{Column(width, k)}: expected {ev[k]}, got {av[k]}");
+                    return (k, $"expected {ev[k]}, got {av[k]}");
                 }
+                return null;
+            });
+
+        // Row counts first, then block by block; firstDifference gives the first unequal element of a block (its index
+        // in the block and "expected X, got Y"), or null.
+        private DatasetComparison? CompareBlocks(string path, long expectedRows, long actualRows, int width, bool perAtom,
+            Func<long, long, (int Index, string Values)?> firstDifference)
+        {
+            if (expectedRows != actualRows)
+                return Difference(path, null, null, $"has {actualRows} rows, expected {expectedRows}");
+            for (long start = 0; start < expectedRows; start += Block)
+            {
+                if (firstDifference(start, Math.Min(Block, expectedRows - start)) is not { } d) continue;
+                long row = start + d.Index / width;
+                return Difference(path, row, perAtom ? StructureOfAtom(row) : row, $"row {row}{Column(width, d.Index)}: {d.Values}");
             }
             return null;
         }
@@ -152,26 +160,16 @@ public static class DatasetComparer
             }
         }
 
-        private DatasetComparison? CompareStrings(H5StringDataset e, H5StringDataset a, bool perAtom)
-        {
-            if (e.Rows != a.Rows)
-                return Difference(e.Path, null, null, $"has {a.Rows} rows, expected {e.Rows}");
-            int width = e.RowLength;
-            for (long start = 0; start < e.Rows; start += Block)
+        private DatasetComparison? CompareStrings(H5StringDataset e, H5StringDataset a, bool perAtom) =>
+            CompareBlocks(e.Path, e.Rows, a.Rows, e.RowLength, perAtom, (start, n) =>
             {
-                long n = Math.Min(Block, e.Rows - start);
                 var ev = e.Read(start, n);
                 var av = a.Read(start, n);
                 for (int k = 0; k < ev.Length; k++)
-                {
-                    if (string.Equals(ev[k], av[k], StringComparison.Ordinal)) continue;
-                    long row = start + k / width;
-                    return Difference(e.Path, row, perAtom ? StructureOfAtom(row) : row,
-                        $"row {row}{Column(width, k)}: expected \"{ev[k]}\", got \"{av[k]}\"");
-                }
-            }
-            return null;
-        }
+                    if (!string.Equals(ev[k], av[k], StringComparison.Ordinal))
+                        return (k, $"expected \"{ev[k]}\", got \"{av[k]}\"");
+                return null;
+            });
 
         public DatasetComparison? CompareCount(H5Attributes metadata)
         {

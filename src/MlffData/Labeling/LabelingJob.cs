@@ -95,6 +95,15 @@ public static class LabelingJob
         var lastCheckpoint = Stopwatch.StartNew();
         bool interrupted = false;
         var batch = new List<SourceFrame>(options.BatchSize);
+        // The run's own metadata as it stands: written at every checkpoint and at the end, so a resumed or stopped
+        // run records its failures and rate the same way.
+        Dictionary<string, object?> Record()
+        {
+            metadata[ErrorsKey] = ErrorsJson(errors);
+            metadata["label_throughput"] = labelled / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+            return metadata;
+        }
+
         try
         {
             using var enumerator = frames.GetEnumerator();
@@ -122,8 +131,7 @@ public static class LabelingJob
                 catch (LabelingException e)
                 {
                     // The whole batch failed (not one structure): stop, keeping what was labelled before it.
-                    metadata[ErrorsKey] = ErrorsJson(errors);
-                    writer.Complete(metadata);
+                    writer.Complete(Record());
                     throw new LabelingStoppedException(input, batch[0].Index, e.Detail, labelled);
                 }
                 for (int i = 0; i < batch.Count; i++)
@@ -146,9 +154,8 @@ public static class LabelingJob
                     }
                     if (!options.SkipErrors)
                     {
-                        metadata[ErrorsKey] = ErrorsJson(errors);
                         // Everything labelled before this structure stays: the output is completed, not discarded.
-                        writer.Complete(metadata);
+                        writer.Complete(Record());
                         throw new LabelingStoppedException(input, frame.Index, error ?? "no labels", labelled);
                     }
                     errors.Add((frame.Index, error ?? "no labels"));
@@ -157,16 +164,12 @@ public static class LabelingJob
                 progress?.Invoke(fraction(), labelled);
                 if (sinceCheckpoint >= options.CheckpointEvery || lastCheckpoint.Elapsed >= options.CheckpointInterval)
                 {
-                    metadata[ErrorsKey] = ErrorsJson(errors);
-                    metadata["label_throughput"] = labelled / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                    writer.Checkpoint(metadata);
+                    writer.Checkpoint(Record());
                     sinceCheckpoint = 0;
                     lastCheckpoint.Restart();
                 }
             }
-            metadata[ErrorsKey] = ErrorsJson(errors);
-            metadata["label_throughput"] = labelled / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-            writer.Complete(metadata);
+            writer.Complete(Record());
         }
         catch (LabelingStoppedException)
         {
