@@ -42,13 +42,19 @@ internal static class ConvertCommand
         var metadata = CliOptions.Metadata();
         var append = new Option<bool>("--append") { Description = "Append to the output instead of replacing it" };
         var noValidate = new Option<bool>("--no-validate") { Description = "Skip value checks (NaN/Inf, atomic numbers, cells)" };
+        var fileLocking = new Option<string?>("--file-locking")
+        {
+            Description = "libhdf5's lock on the output: on, off or best-effort (default: HDF5_USE_FILE_LOCKING, else on; the variable wins when both are set). " +
+                          "Our own OUTPUT.lock file, which keeps a second writer out, is taken in every mode",
+        };
+        fileLocking.AcceptOnlyFromAmong("on", "off", "best-effort");
         var noProgress = CliOptions.NoProgress();
         var verbose = CliOptions.Verbose();
 
         var command = new Command("convert", "Convert labelled structures (ASE pickle, extended XYZ, any ASE format) into an HDF5 dataset")
         {
             input, output, format, aseReader, labels, energyKey, forcesKey, stressKey, virialsKey, keepInfo, keepArray,
-            skipUnlabelled, python, allowUnsafe, compression, level, metadata, append, noValidate, noProgress, verbose,
+            skipUnlabelled, python, allowUnsafe, compression, level, metadata, append, noValidate, fileLocking, noProgress, verbose,
         };
         command.SetAction(result =>
         {
@@ -81,6 +87,7 @@ internal static class ConvertCommand
                     result.GetValue(append),
                     result.GetValue(skipUnlabelled),
                     !result.GetValue(noValidate),
+                    WriteOptions.ParseFileLocking(result.GetValue(fileLocking)),
                     !result.GetValue(noProgress),
                     isVerbose);
                 return Run(request);
@@ -94,7 +101,7 @@ internal static class ConvertCommand
     }
 
     private sealed record ConvertRequest(string Input, string Output, InputOptions InputOptions, Compression Compression,
-        Dictionary<string, object?> Metadata, bool Append, bool SkipUnlabelled, bool Validate, bool Progress, bool Verbose);
+        Dictionary<string, object?> Metadata, bool Append, bool SkipUnlabelled, bool Validate, FileLockingMode? FileLocking, bool Progress, bool Verbose);
 
     private static int Run(ConvertRequest request)
     {
@@ -104,7 +111,7 @@ internal static class ConvertCommand
             Console.Error.WriteLine("warning: --allow-unsafe-pickle: pickles are loaded with plain pickle.loads, which runs any code they carry");
         var frames = InputReader.Read(request.Input, inputOptions, out var fraction);
         var warnings = new WarningPrinter(request.Verbose);
-        var options = new WriteOptions { Compression = request.Compression, Validate = request.Validate, Warning = warnings.Add };
+        var options = new WriteOptions { Compression = request.Compression, Validate = request.Validate, FileLocking = request.FileLocking, Warning = warnings.Add };
         var clock = Stopwatch.StartNew();
         var counts = new LabelCounts();
 

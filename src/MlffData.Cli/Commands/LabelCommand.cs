@@ -43,13 +43,19 @@ internal static class LabelCommand
         compression.AcceptOnlyFromAmong("gzip", "lzf", "none");
         var level = new Option<int>("--compression-level") { Description = "gzip level 1-9", DefaultValueFactory = _ => 4 };
         var metadata = CliOptions.Metadata();
+        var fileLocking = new Option<string?>("--file-locking")
+        {
+            Description = "libhdf5's lock on the output: on, off or best-effort (default: HDF5_USE_FILE_LOCKING, else on; the variable wins when both are set). " +
+                          "Our own OUTPUT.lock file, which keeps a second writer out, is taken in every mode",
+        };
+        fileLocking.AcceptOnlyFromAmong("on", "off", "best-effort");
         var noProgress = CliOptions.NoProgress();
         var verbose = CliOptions.Verbose();
 
         var command = new Command("label", "Label structures with a teacher model (ASE calculator) into an HDF5 dataset, with checkpoints and resume")
         {
             input, output, format, calculator, calculatorArgs, device, strictDevice, batchSize, maxStructures, shard, resume, overwrite,
-            skipErrors, checkpointEvery, checkpointSeconds, python, allowUnsafe, compression, level, metadata, noProgress, verbose,
+            skipErrors, checkpointEvery, checkpointSeconds, python, allowUnsafe, compression, level, metadata, fileLocking, noProgress, verbose,
         };
         command.SetAction(result =>
         {
@@ -80,6 +86,7 @@ internal static class LabelCommand
                     Write = new WriteOptions
                     {
                         Compression = Compression.Parse(result.GetValue(compression)!, result.GetValue(level)),
+                        FileLocking = WriteOptions.ParseFileLocking(result.GetValue(fileLocking)),
                         Warning = warnings.Add,
                     },
                     Metadata = MetadataArguments.Parse(result.GetValue(metadata)),

@@ -31,12 +31,18 @@ internal static class MergeCommand
             if (r.GetValueOrDefault<int?>() is < 1 or > 9) r.AddError("--compression-level must be 1-9");
         });
         var metadata = CliOptions.Metadata();
+        var fileLocking = new Option<string?>("--file-locking")
+        {
+            Description = "libhdf5's lock on the output: on, off or best-effort (default: HDF5_USE_FILE_LOCKING, else on; the variable wins when both are set). " +
+                          "Our own OUTPUT.lock file, which keeps a second writer out, is taken in every mode",
+        };
+        fileLocking.AcceptOnlyFromAmong("on", "off", "best-effort");
         var noProgress = CliOptions.NoProgress();
         var verbose = CliOptions.Verbose();
 
         var command = new Command("merge", "Concatenate dataset files (e.g. the shards of a label run) into one: mlff-data merge -o OUT IN1 IN2 ...")
         {
-            files, output, reindex, compression, level, metadata, noProgress, verbose,
+            files, output, reindex, compression, level, metadata, fileLocking, noProgress, verbose,
         };
         command.SetAction(result =>
         {
@@ -50,6 +56,7 @@ internal static class MergeCommand
                     Reindex = result.GetValue(reindex),
                     Compression = CompressionOf(result.GetValue(compression), result.GetValue(level)),
                     Metadata = MetadataArguments.Parse(result.GetValue(metadata)),
+                    FileLocking = WriteOptions.ParseFileLocking(result.GetValue(fileLocking)),
                     Warning = warnings.Add,
                 };
                 return Run(target, inputs, options, !result.GetValue(noProgress), warnings);

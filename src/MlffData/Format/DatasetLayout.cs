@@ -58,19 +58,58 @@ internal sealed class DatasetLayout : IDisposable
     /// <summary>A, the number of atoms.</summary>
     internal long NumAtoms => AtomicNumbers.Rows;
 
-    /// <summary>Opens a file read-only for the layout check; a file libhdf5 cannot open is a format error, not an HDF5 one.</summary>
+    /// <summary>
+    /// Opens a file read-only for the layout check, after <see cref="RejectUnsafeFeatures"/>: the reader, merge and info
+    /// all open files we did not necessarily write through here. A file libhdf5 cannot open is a format error, not an
+    /// HDF5 one.
+    /// </summary>
     /// <param name="path">The file.</param>
-    /// <exception cref="DatasetFormatException">The file is not HDF5 or is damaged past opening.</exception>
+    /// <exception cref="DatasetFormatException">The file is not HDF5, is damaged past opening, or uses a feature that
+    /// reads outside the file or that this format does not use (the message names the object).</exception>
     internal static H5File OpenFile(string path)
     {
+        H5File file;
         try
         {
-            return H5File.Open(path, readOnly: true);
+            file = H5File.Open(path, readOnly: true);
         }
         catch (H5Exception e)
         {
             throw new DatasetFormatException(path, null, $"not a readable HDF5 file ({e.Message})", e);
         }
+        try
+        {
+            RejectUnsafeFeatures(file, path);
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Refuses a file with external links, soft links, external or virtual storage, unknown filters or datatypes this
+    /// format does not use (<see cref="H5FileInspection"/>), before any of its data is read: those features make
+    /// libhdf5 read other files, so a crafted input could copy any local file into the dataset we write.
+    /// </summary>
+    /// <param name="file">The open file.</param>
+    /// <param name="path">Its name, for messages.</param>
+    /// <exception cref="DatasetFormatException">The file uses such a feature, or its metadata cannot be read.</exception>
+    internal static void RejectUnsafeFeatures(H5File file, string path)
+    {
+        (string ObjectPath, string Problem)? finding;
+        try
+        {
+            finding = H5FileInspection.FindUnsafeFeature(file);
+        }
+        catch (H5Exception e)
+        {
+            throw new DatasetFormatException(path, e.ObjectPath, $"not a readable HDF5 file ({e.Message})", e);
+        }
+        if (finding is { } f)
+            throw new DatasetFormatException(path, f.ObjectPath, f.Problem);
     }
 
     /// <summary>Opens and checks every part of the layout.</summary>

@@ -76,7 +76,7 @@ public static partial class DatasetMerger
         var compression = options.Compression ?? sources[0].Compression;
         long total = sources.Sum(s => s.Count);
 
-        var writeOptions = new WriteOptions { Compression = compression, Validate = false, Warning = options.Warning };
+        var writeOptions = new WriteOptions { Compression = compression, Validate = false, Warning = options.Warning, FileLocking = options.FileLocking };
         var writer = new HDF5DatasetWriter(output, WriteMode.Overwrite, writeOptions);
         try
         {

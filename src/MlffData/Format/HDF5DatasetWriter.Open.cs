@@ -1,15 +1,34 @@
+using System.Text.RegularExpressions;
 using MlffData.Hdf5;
+using MlffData.Native;
 
 namespace MlffData.Format;
 
 public sealed partial class HDF5DatasetWriter
 {
+    // Our lock on Path, taken before anything is written (OutputLock); released after the rename of Complete, or with
+    // the file on Abort and failure.
+    private OutputLock? _outputLock;
+
     /// <summary>Creates the partial file with FORMAT.md's three groups; the datasets come at their first write.</summary>
+    /// <exception cref="OutputLockedException">Another writer holds the output.</exception>
     private void CreateNew()
     {
-        // A partial file left by a killed writer is stale: this writer replaces it.
+        try
+        {
+            TakeOutputLock();
+        }
+        catch (OutputLockedException)
+        {
+            // The partial file, if any, is the holder's: make the constructor's cleanup, which deletes the partial file
+            // of a writer that is not in place, leave it alone.
+            _inPlace = true;
+            throw;
+        }
+        // A partial file left by a killed writer is stale (the lock says nobody is writing it): this writer replaces it.
         if (File.Exists(_writePath)) File.Delete(_writePath);
-        _file = Own(H5File.Create(_writePath));
+        using (var fileAccess = FileAccessList())
+            _file = Own(OpenHdf5(() => H5File.Create(_writePath, overwrite: true, fileAccess ?? H5PropertyListHandle.Default)));
         var structures = Own(_file.CreateGroup(FormatNames.Structures));
         var labels = Own(_file.CreateGroup(FormatNames.Labels));
         _metadata = Own(_file.CreateGroup(FormatNames.Metadata));
@@ -31,10 +50,17 @@ public sealed partial class HDF5DatasetWriter
         _forcesSplits.Add(0L);
     }
 
-    /// <summary>Opens an existing file for append, after checking its whole layout; returns what it holds.</summary>
+    /// <summary>
+    /// Opens an existing file for append, after refusing features that read outside it (as every reader does, see
+    /// <see cref="DatasetLayout.RejectUnsafeFeatures"/>) and checking its whole layout; returns what it holds.
+    /// </summary>
+    /// <exception cref="OutputLockedException">Another writer holds the output.</exception>
     private (long Structures, long Atoms, string Created, DatasetStatistics Stats) OpenExisting()
     {
-        _file = Own(H5File.Open(_writePath, readOnly: false));
+        TakeOutputLock();
+        using (var fileAccess = FileAccessList())
+            _file = Own(OpenHdf5(() => H5File.Open(_writePath, readOnly: false, fileAccess ?? H5PropertyListHandle.Default)));
+        DatasetLayout.RejectUnsafeFeatures(_file, Path);
         var layout = DatasetLayout.Open(_file, Path);
         // From here the writer owns every group and dataset the layout opened.
         layout.Release();
@@ -67,4 +93,104 @@ public sealed partial class HDF5DatasetWriter
         var stats = DatasetStatistics.ReadFrom(attributes, layout.Energy, layout.Forces, layout.AtomicNumbers);
         return (layout.NumStructures, layout.NumAtoms, created, stats);
     }
+
+    /// <summary>
+    /// Takes our lock on <see cref="Path"/> and makes it the first thing this writer owns, so that it is released last,
+    /// after the file is closed, when the writer is aborted or fails.
+    /// </summary>
+    private void TakeOutputLock()
+    {
+        _outputLock = OutputLock.Acquire(Path);
+        Own(new OutputLockRelease(this));
+    }
+
+    /// <summary>Releases our lock on the output, once; called after Complete has renamed the file into place, and on
+    /// Abort or failure. May run on a thread-pool thread (see <see cref="OutputLockRelease"/>).</summary>
+    private void ReleaseOutputLock() => Interlocked.Exchange(ref _outputLock, null)?.Dispose();
+
+    /// <summary>
+    /// Owned by the writer so that Abort, a failure and Dispose release the lock with the file (it is the first thing
+    /// owned, so it goes after the file is closed). Complete releases the file before its fsync and rename, and the
+    /// lock must outlive those, or a second writer could start and delete the partial file being renamed: while the
+    /// writer is still open this leaves the lock to Complete, which releases it once the file is in place. Should
+    /// Complete fail after that point, its failure path finds nothing left to release, so a watcher releases the lock
+    /// as soon as the writer is no longer open (completed or faulted).
+    /// </summary>
+    private sealed class OutputLockRelease(HDF5DatasetWriter writer) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (writer._state != WriterState.Open)
+            {
+                writer.ReleaseOutputLock();
+                return;
+            }
+            _ = Task.Run(async () =>
+            {
+                while (writer._state == WriterState.Open && writer._outputLock is not null)
+                    await Task.Delay(20).ConfigureAwait(false);
+                writer.ReleaseOutputLock();
+            });
+        }
+    }
+
+    /// <summary>
+    /// A new file access list for <see cref="WriteOptions.FileLocking"/>, or null for the default one (the environment
+    /// decides): the shared H5P_DEFAULT wrapper must never be disposed.
+    /// </summary>
+    private H5PropertyListHandle? FileAccessList() => _options.FileLocking switch
+    {
+        null => null,
+        FileLockingMode.On => H5File.FileAccess(useFileLocking: true, ignoreWhenDisabled: false),
+        FileLockingMode.Off => H5File.FileAccess(useFileLocking: false, ignoreWhenDisabled: false),
+        _ => H5File.FileAccess(useFileLocking: true, ignoreWhenDisabled: true),
+    };
+
+    /// <summary>Opens or creates the file, turning libhdf5's flock failures into messages that say what to do.</summary>
+    private H5File OpenHdf5(Func<H5File> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (H5Exception e) when (TranslateLockFailure(Path, e) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <summary>
+    /// The exception to throw for a libhdf5 flock failure on <paramref name="path"/>: errno 11 (EAGAIN) is another
+    /// process holding the file (<see cref="OutputLockedException"/>); 37, 38 and 524 (ENOLCK, ENOSYS, ENOTSUPP) are a
+    /// file system that cannot lock (NFS without lockd, Lustre without flock, Cray DVS), which best-effort locking
+    /// gets past. Null for any other failure.
+    /// </summary>
+    internal static Exception? TranslateLockFailure(string path, H5Exception e) => LockErrno(e) switch
+    {
+        Eagain => new OutputLockedException(path, null, null, null, null,
+            $"{path}: another process has this file open (libhdf5's file lock, errno 11; a reader such as h5py " +
+            "holds it too): wait for it to finish", e),
+        (Enolck or Enosys or Enotsupp) and var errno => new IOException(
+            $"{path}: this file system cannot lock files (errno {errno}, {ErrnoName(errno)}): use --file-locking best-effort " +
+            $"or set HDF5_USE_FILE_LOCKING=BEST_EFFORT (our own {OutputLock.Suffix} file beside the output still keeps a second writer out)", e),
+        _ => null,
+    };
+
+    private const int Eagain = 11, Enolck = 37, Enosys = 38, Enotsupp = 524;
+
+    // libhdf5 1.10.8 words it "unable to lock file, errno = 11, error message = '...'" (or "file locking disabled on
+    // this file system ..., errno = 38, ...") somewhere on its error stack; H5Exception keeps the root cause's words.
+    private static int? LockErrno(H5Exception e)
+    {
+        if (!e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase)) return null;
+        var match = Regex.Match(e.Message, @"errno = (\d+)");
+        return match.Success && int.TryParse(match.Groups[1].Value, out int errno) ? errno : null;
+    }
+
+    private static string ErrnoName(int errno) => errno switch
+    {
+        Enolck => "ENOLCK: no locks available, e.g. NFS without lockd",
+        Enosys => "ENOSYS: flock not enabled, e.g. Lustre without the flock mount option",
+        _ => "ENOTSUPP: flock not supported, e.g. Cray DVS",
+    };
 }

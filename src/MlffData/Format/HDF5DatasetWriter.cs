@@ -209,6 +209,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
             if (!_inPlace) File.Move(_writePath, Path, overwrite: true);
             Posix.FsyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
             _state = WriterState.Completed;
+            ReleaseOutputLock();
         }
         catch
         {

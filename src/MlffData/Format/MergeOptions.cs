@@ -29,6 +29,10 @@ public sealed record MergeOptions
     /// error, prefixed "warning: ".</summary>
     public Action<string> Warning { get; init; } = message => Console.Error.WriteLine($"warning: {message}");
 
+    /// <summary>libhdf5's flock on the output, as <see cref="WriteOptions.FileLocking"/>; null (default) follows
+    /// HDF5_USE_FILE_LOCKING. Our own lock file beside the output is taken in every mode.</summary>
+    public FileLockingMode? FileLocking { get; init; }
+
     /// <summary>The defaults.</summary>
     public static MergeOptions Default { get; } = new();
 }

@@ -23,6 +23,25 @@ public sealed record WriteOptions
     /// <summary>Force magnitude in eV/Å above which an atom draws a warning; default 50.</summary>
     public double MaxForceWarning { get; init; } = 50.0;
 
+    /// <summary>
+    /// libhdf5's flock on the output file: null (default) follows HDF5_USE_FILE_LOCKING, and libhdf5 takes the lock
+    /// when that is unset. When both are given, libhdf5 lets the environment variable win. Our own lock file beside the
+    /// output (<see cref="OutputLock"/>) is taken whatever this says, so <see cref="FileLockingMode.Off"/> never lets a
+    /// second writer of this library in.
+    /// </summary>
+    public FileLockingMode? FileLocking { get; init; }
+
+    /// <summary>Parses the CLI's spelling of <see cref="FileLocking"/>: on, off or best-effort; null stays null.</summary>
+    /// <exception cref="ArgumentException">Any other text.</exception>
+    public static FileLockingMode? ParseFileLocking(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null,
+        "on" or "true" => FileLockingMode.On,
+        "off" or "false" => FileLockingMode.Off,
+        "best-effort" or "best_effort" => FileLockingMode.BestEffort,
+        _ => throw new ArgumentException($"--file-locking must be on, off or best-effort, not '{text}'", nameof(text)),
+    };
+
     /// <summary>The defaults.</summary>
     public static WriteOptions Default { get; } = new();
 }

@@ -15,23 +15,52 @@ public sealed class H5File : H5Group
 
     /// <summary>Creates a file, replacing an existing one when <paramref name="overwrite"/> is true.</summary>
     /// <exception cref="H5Exception">The file cannot be created (or exists and overwrite is false).</exception>
-    public static H5File Create(string fileName, bool overwrite = true)
+    public static H5File Create(string fileName, bool overwrite = true) => Create(fileName, overwrite, H5PropertyListHandle.Default);
+
+    /// <summary>Creates a file with a file access property list (e.g. one from <see cref="FileAccess"/>).</summary>
+    /// <exception cref="H5Exception">The file cannot be created (or exists and overwrite is false).</exception>
+    internal static H5File Create(string fileName, bool overwrite, H5PropertyListHandle fileAccess)
     {
         H5Runtime.EnsureReady();
-        var handle = H5Error.Check(H5F.Create(fileName, overwrite ? H5F.AccTrunc : H5F.AccExcl, H5PropertyListHandle.Default, H5PropertyListHandle.Default), "H5Fcreate", fileName);
+        var handle = H5Error.Check(H5F.Create(fileName, overwrite ? H5F.AccTrunc : H5F.AccExcl, H5PropertyListHandle.Default, fileAccess), "H5Fcreate", fileName);
         return new H5File(handle, fileName);
     }
 
     /// <summary>Opens an existing file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="H5Exception">The file is not HDF5, is damaged, or is locked by a writer.</exception>
-    public static H5File Open(string fileName, bool readOnly = true)
+    public static H5File Open(string fileName, bool readOnly = true) => Open(fileName, readOnly, H5PropertyListHandle.Default);
+
+    /// <summary>Opens an existing file with a file access property list (e.g. one from <see cref="FileAccess"/>).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="H5Exception">The file is not HDF5, is damaged, or is locked by a writer.</exception>
+    internal static H5File Open(string fileName, bool readOnly, H5PropertyListHandle fileAccess)
     {
         H5Runtime.EnsureReady();
         // libhdf5 reports a missing file as a generic open failure; say what it really is.
         if (!File.Exists(fileName)) throw new FileNotFoundException($"No such file: {fileName}", fileName);
-        var handle = H5Error.Check(H5F.Open(fileName, readOnly ? H5F.AccRdonly : H5F.AccRdwr, H5PropertyListHandle.Default), "H5Fopen", fileName);
+        var handle = H5Error.Check(H5F.Open(fileName, readOnly ? H5F.AccRdonly : H5F.AccRdwr, fileAccess), "H5Fopen", fileName);
         return new H5File(handle, fileName) { ReadOnly = readOnly };
+    }
+
+    /// <summary>
+    /// A file access property list with libhdf5's flock set (H5Pset_file_locking, h5py's <c>locking=</c>): use it or
+    /// not, and whether a file system without flock is accepted silently. HDF5_USE_FILE_LOCKING, when set, wins.
+    /// </summary>
+    internal static H5PropertyListHandle FileAccess(bool useFileLocking, bool ignoreWhenDisabled)
+    {
+        H5Runtime.EnsureReady();
+        var fapl = H5Error.Check(H5P.Create(Hdf5Library.ClassFileAccess), "H5Pcreate");
+        try
+        {
+            H5Error.Check(H5P.SetFileLocking(fapl, useFileLocking, ignoreWhenDisabled), "H5Pset_file_locking");
+            return fapl;
+        }
+        catch
+        {
+            fapl.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Writes the library's cached metadata and raw data to the file (H5Fflush; not an fsync).</summary>

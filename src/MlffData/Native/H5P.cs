@@ -18,6 +18,9 @@ internal static partial class H5P
     [LibraryImport(H5.Library, EntryPoint = "H5Pget_chunk")]
     internal static partial int GetChunk(H5PropertyListHandle dcpl, int maxRank, [Out] ulong[] dims);
 
+    /// <summary>H5D_VIRTUAL: a dataset whose data is mapped from other datasets, possibly in other files.</summary>
+    internal const int LayoutVirtual = 3;
+
     [LibraryImport(H5.Library, EntryPoint = "H5Pget_layout")]
     internal static partial int GetLayout(H5PropertyListHandle dcpl);
 
@@ -47,4 +50,15 @@ internal static partial class H5P
 
     [LibraryImport(H5.Library, EntryPoint = "H5Pset_obj_track_times")]
     internal static partial int SetObjTrackTimes(H5PropertyListHandle ocpl, [MarshalAs(UnmanagedType.U1)] bool track);
+
+    /// <summary>Number of external files the dataset's raw data lives in; 0 for data stored in the HDF5 file itself.</summary>
+    [LibraryImport(H5.Library, EntryPoint = "H5Pget_external_count")]
+    internal static partial int GetExternalCount(H5PropertyListHandle dcpl);
+
+    /// <summary>
+    /// Whether opening the file takes libhdf5's flock (use), and whether a file system without flock support is then
+    /// accepted silently (ignoreWhenDisabled). 1.10.7+; HDF5_USE_FILE_LOCKING, when set, overrides both.
+    /// </summary>
+    [LibraryImport(H5.Library, EntryPoint = "H5Pset_file_locking")]
+    internal static partial int SetFileLocking(H5PropertyListHandle fapl, [MarshalAs(UnmanagedType.U1)] bool use, [MarshalAs(UnmanagedType.U1)] bool ignoreWhenDisabled);
 }
