@@ -22,6 +22,8 @@ public static class Program
         // Validation is on by default in the writer (and in the table); --no-validate shows what it costs.
         bool validate = !args.Contains("--no-validate");
         bool convertOnly = args.Contains("--convert-only");
+        // --writes-only: the writer table alone (no reads, no end-to-end), for working on the writer.
+        bool writesOnly = args.Contains("--writes-only");
         string repo = FindRepo();
         string reference = Path.Combine(repo, "data", "samples", "reference_930.h5");
         int count = quick ? 5000 : 20000;
@@ -29,6 +31,9 @@ public static class Program
         int repeats = quick ? 1 : 3;
         int readSamples = quick ? 500 : 2000;
         string work = Path.Combine(Path.GetTempPath(), $"mlff-bench-{Environment.ProcessId}");
+        // --loop MODE COMPRESSION SECONDS: our writer alone, over and over, for a profiler (perf) to sample; prints each run's time.
+        if (Array.IndexOf(args, "--loop") is int at and >= 0)
+            return Loop(reference, count, args[at + 1], args[at + 2], double.Parse(args[at + 3], CultureInfo.InvariantCulture), validate, work);
         Directory.CreateDirectory(work);
         try
         {
@@ -51,7 +56,7 @@ public static class Program
                 }
             }
             var reads = new List<ReadRow>();
-            foreach (var compression in convertOnly ? [] : new[] { "none", "lzf", "gzip-4" })
+            foreach (var compression in convertOnly || writesOnly ? [] : new[] { "none", "lzf", "gzip-4" })
             {
                 Console.Error.WriteLine($"reading, {compression} ...");
                 string file = Path.Combine(work, $"read-{compression}.h5");
@@ -64,10 +69,31 @@ public static class Program
                 reads.Add(new ReadRow(compression, ours, peer.GetProperty("median_us").GetDouble(), peer.GetProperty("p99_us").GetDouble(),
                     cached.GetProperty("median_us").GetDouble(), cached.GetProperty("p99_us").GetDouble(), cached.GetProperty("scan_mb_per_s").GetDouble()));
             }
-            var converts = ConvertBenchmark.Run(repo, reference, work, data, repeats);
+            var converts = writesOnly ? [] : ConvertBenchmark.Run(repo, reference, work, data, repeats);
             // About 200,000 structures of the reference mix; too slow to generate and convert for --quick.
-            ConvertBenchmark.Row? large = quick ? null : ConvertBenchmark.Large(repo, reference, work, LargeAtoms, withPeer: true);
+            ConvertBenchmark.Row? large = quick || writesOnly ? null : ConvertBenchmark.Large(repo, reference, work, LargeAtoms, withPeer: true);
             Print(rows, reads, converts, large, count, seedCount, repeats, atoms);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static int Loop(string reference, int count, string mode, string compression, double seconds, bool validate, string work)
+    {
+        var data = ReferenceData.Load(reference, count, seed: 0);
+        Directory.CreateDirectory(work);
+        try
+        {
+            var total = Stopwatch.StartNew();
+            while (total.Elapsed.TotalSeconds < seconds)
+            {
+                var clock = Stopwatch.StartNew();
+                WriteOurs(data, Path.Combine(work, "loop.h5"), mode, Compression.Parse(compression), validate);
+                Console.WriteLine($"{mode} {compression}: {clock.Elapsed.TotalMilliseconds:F1} ms, {count / clock.Elapsed.TotalSeconds:N0} structures/s");
+            }
             return 0;
         }
         finally
@@ -130,7 +156,7 @@ public static class Program
     {
         var md = new StringBuilder();
         if (rows.Count > 0) PrintWrites(md, rows, reads, count, seedCount, repeats, atoms);
-        PrintConverts(md, converts, large, repeats);
+        if (converts.Count > 0) PrintConverts(md, converts, large, repeats);
         Console.WriteLine(md.ToString());
         Console.WriteLine(JsonSerializer.Serialize(new
         {
@@ -201,8 +227,10 @@ public static class Program
 
     private static string FindRepo()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MlffDistiller.sln"))) return dir.FullName;
+        // The build output normally lies under the repository; one built elsewhere (ArtifactsPath) finds it from the working directory.
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "MlffDistiller.sln"))) return dir.FullName;
         throw new InvalidOperationException("MlffDistiller.sln not found");
     }
 }
