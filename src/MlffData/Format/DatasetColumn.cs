@@ -59,7 +59,7 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
     private protected override void FlushFull()
     {
         if (_compressor is not null) SubmitChunks(EnsureDataset(whole: true), lastPartial: false);
-        else if (_direct) WriteWholeChunks(EnsureDataset(whole: true));
+        else if (_direct) WriteWholeChunks(EnsureDataset(whole: true), lastPartial: false);
         else Flush(whole: true);
     }
 
@@ -69,41 +69,50 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
 
     /// <summary>
     /// Stores the buffer's whole chunks as they are, after writing through libhdf5 the rows that complete a partial
-    /// last chunk in the file; rows short of a chunk stay buffered.
+    /// last chunk in the file; rows short of a chunk stay buffered, or with lastPartial are stored as a chunk padded
+    /// with zeros. libhdf5 would write such an edge chunk at full size too, but first fill all of it with the fill
+    /// value in a fresh buffer: a few percent of an uncompressed write.
     /// </summary>
-    private void WriteWholeChunks(H5Dataset<T> dataset)
+    private void WriteWholeChunks(H5Dataset<T> dataset, bool lastPartial)
     {
         long chunkRows = dataset.ChunkRows;
         // A chunk stored directly replaces the whole chunk, so one that already holds rows is completed normally.
         int head = (int)Math.Min(_count / RowLength, (chunkRows - dataset.Rows % chunkRows) % chunkRows);
         WriteBuffered(head);
         int rows = _count / RowLength;
-        int chunks = (int)(rows / chunkRows);
-        if (chunks == 0)
+        int chunks = (int)((rows + (lastPartial ? chunkRows - 1 : 0)) / chunkRows);
+        int chunkLength = (int)(chunkRows * RowLength);
+        if (chunks == 0 || (long)chunks * chunkLength > _buffer.Length)
         {
-            // Nothing whole (a buffer smaller than one chunk): the rows go through libhdf5.
-            if (head == 0) WriteBuffered(rows);
+            // Nothing whole (a buffer smaller than one chunk), or a padded chunk would not fit in the buffer (an
+            // appended file's chunks larger than ours): the rows go through libhdf5.
+            if (head == 0 || lastPartial) WriteBuffered(rows);
             return;
         }
-        int chunkLength = (int)(chunkRows * RowLength);
         for (int c = 0; c < chunks; c++)
         {
             long index = dataset.Rows / chunkRows;
+            int rowsHere = (int)Math.Min(chunkRows, rows - c * chunkRows);
+            var chunk = _buffer.AsSpan(c * chunkLength, chunkLength);
+            // Never-written (or stale) buffer space past the rows: zeros on disk, not old bytes of this process.
+            chunk[(rowsHere * RowLength)..].Clear();
             // The extent grows first (the chunk must lie within it); a rollback shrinks it like any other rows.
-            dataset.Resize(dataset.Rows + chunkRows);
-            dataset.WriteChunk(index, MemoryMarshal.AsBytes(_buffer.AsSpan(c * chunkLength, chunkLength)));
+            dataset.Resize(dataset.Rows + rowsHere);
+            dataset.WriteChunk(index, MemoryMarshal.AsBytes(chunk));
         }
-        Consume(chunks * (int)chunkRows);
+        Consume((int)Math.Min(rows, chunks * chunkRows));
     }
 
     /// <summary>
     /// Hands every buffered row to the compressor, the last rows as a chunk padded to full size (libhdf5 stores an
-    /// edge chunk at full size too); the caller drains the compressor to have them in the file.
+    /// edge chunk at full size too); the caller drains the compressor to have them in the file. Without filters the
+    /// rows are stored directly the same way.
     /// </summary>
     private protected override void FlushBuffered(bool whole)
     {
-        if (_compressor is null) base.FlushBuffered(whole);
-        else SubmitChunks(EnsureDataset(whole), lastPartial: true);
+        if (_compressor is not null) SubmitChunks(EnsureDataset(whole), lastPartial: true);
+        else if (_direct) WriteWholeChunks(EnsureDataset(whole), lastPartial: true);
+        else base.FlushBuffered(whole);
     }
 
     /// <summary>

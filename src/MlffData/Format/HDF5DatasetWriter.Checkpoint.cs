@@ -31,6 +31,7 @@ public sealed partial class HDF5DatasetWriter
             // whole: a dataset created now gets full-size chunks; the run goes on filling it.
             foreach (var column in Columns()) column.Flush(whole: true);
             _compressor.Drain();
+            _warnings.Drain();
             WriteMetadata(extraMetadata);
             _file!.FlushToDisk();
             if (!_inPlace)

@@ -37,6 +37,10 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     private readonly List<IDisposable> _owned = [];
     // Deflated chunks of the numeric columns are compressed on worker threads and stored by this one.
     private readonly ChunkCompressor _compressor = new();
+    // The close-atom search runs on worker threads too; its warnings come back in order.
+    private readonly DeferredWarnings _warnings;
+    // Atoms after which the kernel is next asked to start writing the file out (see WritebackAtoms).
+    private long _nextWriteback;
     private readonly long _initialStructures;
     private readonly long _initialAtoms;
     private H5File? _file;
@@ -62,6 +66,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _options = options ?? WriteOptions.Default;
+        _warnings = new DeferredWarnings(_options);
         if (_options.ChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), _options.ChunkBytes, "ChunkBytes must be positive");
         Path = System.IO.Path.GetFullPath(path);
         Mode = mode;
@@ -88,6 +93,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         }
         _structures = _initialStructures;
         _atoms = _initialAtoms;
+        _nextWriteback = _atoms + WritebackAtoms;
     }
 
     /// <summary>The output file (absolute).</summary>
@@ -201,9 +207,11 @@ public sealed partial class HDF5DatasetWriter : IDisposable
             CatchUpExtras();
             foreach (var column in Columns()) column.Flush();
             _compressor.Drain();
+            _warnings.Drain();
             WriteMetadata(extraMetadata);
             _file!.Flush();
             Release(deletePartial: false);
+            // After the close, so that whatever the close wrote is on disk too.
             using (var stream = new FileStream(_writePath, FileMode.Open, FileAccess.ReadWrite))
                 stream.Flush(flushToDisk: true);
             if (!_inPlace) File.Move(_writePath, Path, overwrite: true);
@@ -242,7 +250,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         if (extras is { IsEmpty: false }) CheckExtras(index, structure, extras, introduced);
         if (!_options.Validate) return;
         StructureValidator.CheckValues(index, structure, energy, forces, stress);
-        StructureValidator.Warn(index, structure, forces, _options);
+        _warnings.Add(index, structure, forces);
     }
 
     private void Guarded(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress, long? sourceIndex, StructureExtras? extras)
@@ -297,7 +305,15 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         _stats.AddEnergy(energy);
         _structures++;
         _added++;
+        if (_atoms >= _nextWriteback)
+        {
+            _file!.StartWriteback();
+            _nextWriteback = _atoms + WritebackAtoms;
+        }
     }
+
+    // About 20 MiB of rows: the file goes to disk while more is written, not all at the final fsync.
+    private const long WritebackAtoms = 1 << 19;
 
     private void EnsureOpen()
     {
@@ -338,6 +354,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     {
         // Chunks in flight belong to rows being dropped: the workers finish with them and they are never stored.
         _compressor.Discard();
+        _warnings.Discard();
         if (_inPlace)
         {
             // Best effort: cut every dataset back to what the file had, so an appended file is as it was.
