@@ -91,8 +91,21 @@ public static class Program
             while (total.Elapsed.TotalSeconds < seconds)
             {
                 var clock = Stopwatch.StartNew();
-                WriteOurs(data, Path.Combine(work, "loop.h5"), mode, Compression.Parse(compression), validate);
-                Console.WriteLine($"{mode} {compression}: {clock.Elapsed.TotalMilliseconds:F1} ms, {count / clock.Elapsed.TotalSeconds:N0} structures/s");
+                double adding = double.NaN;
+                if (mode == "incremental")
+                {
+                    // Adding and completing (the last chunks, the metadata, the fsync) apart.
+                    var options = new WriteOptions { Compression = Compression.Parse(compression), Validate = validate, Warning = _ => { } };
+                    using var w = new HDF5DatasetWriter(Path.Combine(work, "loop.h5"), options: options);
+                    foreach (var item in data) w.AddStructure(item);
+                    adding = clock.Elapsed.TotalMilliseconds;
+                    w.Complete();
+                }
+                else
+                {
+                    WriteOurs(data, Path.Combine(work, "loop.h5"), mode, Compression.Parse(compression), validate);
+                }
+                Console.WriteLine($"{mode} {compression}: {clock.Elapsed.TotalMilliseconds:F1} ms (adding {adding:F1} ms), {count / clock.Elapsed.TotalSeconds:N0} structures/s");
             }
             return 0;
         }
