@@ -305,15 +305,19 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         _stats.AddEnergy(energy);
         _structures++;
         _added++;
-        if (_atoms >= _nextWriteback)
-        {
-            _file!.StartWriteback();
-            _nextWriteback = _atoms + WritebackAtoms;
-        }
+        StartWritebackEvery();
     }
 
     // About 20 MiB of rows: the file goes to disk while more is written, not all at the final fsync.
     private const long WritebackAtoms = 1 << 19;
+
+    /// <summary>Asks the kernel to start writing the file out each time another <see cref="WritebackAtoms"/> atoms are added.</summary>
+    private void StartWritebackEvery()
+    {
+        if (_atoms < _nextWriteback) return;
+        _file!.StartWriteback();
+        _nextWriteback = _atoms + WritebackAtoms;
+    }
 
     private void EnsureOpen()
     {
