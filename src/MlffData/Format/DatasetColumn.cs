@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MlffData.Hdf5;
+using MlffData.Hdf5.Filters;
 
 namespace MlffData.Format;
 
@@ -14,9 +15,13 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
     private readonly H5FilterPipeline _filters;
     // Null when whole chunks go through libhdf5's own filters on this thread.
     private readonly ChunkCompressor? _compressor;
-    // Whole chunks of a dataset without filters, whose file type this column chose (little-endian standard types, the
-    // bytes of T on a little-endian machine), are stored as they are (H5Dwrite_chunk): no chunk cache, no copy.
+    // Whole chunks of a dataset without compression, whose file type this column chose (little-endian standard types,
+    // the bytes of T on a little-endian machine), are stored as they are (H5Dwrite_chunk), no chunk cache, with their
+    // fletcher32 checksum when the dataset has one.
     private readonly bool _direct;
+    private readonly bool _checksum;
+    // A chunk and its checksum, which H5Dwrite_chunk takes as one run of bytes.
+    private byte[]? _checksummed;
 
     /// <summary>A column for a dataset that does not exist yet. Whole chunks go to compressor when the filters
     /// allow it (deflate); with none, every row goes through libhdf5's filters.</summary>
@@ -26,7 +31,8 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
         _units = units;
         _filters = filters;
         _compressor = compressor is not null && ChunkCompressor.Supports(filters) ? compressor : null;
-        _direct = BitConverter.IsLittleEndian && IsUnfiltered(filters);
+        _direct = BitConverter.IsLittleEndian && IsUncompressed(filters);
+        _checksum = filters.Fletcher32;
     }
 
     /// <summary>A column continuing an existing dataset; writes go in blocks of at least its chunk size.</summary>
@@ -63,9 +69,10 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
         else Flush(whole: true);
     }
 
-    /// <summary>Whether a pipeline has no filter at all (a stored chunk is then the chunk's raw bytes).</summary>
-    internal static bool IsUnfiltered(H5FilterPipeline filters) =>
-        filters is { Shuffle: false, DeflateLevel: 0, Lzf: false, Fletcher32: false } && filters.OtherFilters is not { Count: > 0 };
+    /// <summary>Whether a pipeline has no filter but perhaps the checksum (a stored chunk is then the chunk's raw bytes,
+    /// and its fletcher32 checksum after them).</summary>
+    internal static bool IsUncompressed(H5FilterPipeline filters) =>
+        filters is { Shuffle: false, DeflateLevel: 0, Lzf: false } && filters.OtherFilters is not { Count: > 0 };
 
     /// <summary>
     /// Stores the buffer's whole chunks as they are, after writing through libhdf5 the rows that complete a partial
@@ -98,7 +105,16 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
             chunk[(rowsHere * RowLength)..].Clear();
             // The extent grows first (the chunk must lie within it); a rollback shrinks it like any other rows.
             dataset.Resize(dataset.Rows + rowsHere);
-            dataset.WriteChunk(index, MemoryMarshal.AsBytes(chunk));
+            var bytes = MemoryMarshal.AsBytes(chunk);
+            if (_checksum)
+            {
+                _checksummed ??= GC.AllocateUninitializedArray<byte>(bytes.Length + Fletcher32.Length);
+                dataset.WriteChunk(index, _checksummed.AsSpan(0, Fletcher32.CopyWithChecksum(bytes, _checksummed)));
+            }
+            else
+            {
+                dataset.WriteChunk(index, bytes);
+            }
         }
         Consume((int)Math.Min(rows, chunks * chunkRows));
     }
