@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(RepairCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

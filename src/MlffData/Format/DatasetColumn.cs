@@ -174,4 +174,7 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
     }
 
     private protected override void Append(H5Dataset<T> dataset, ReadOnlySpan<T> rows) => dataset.Append(rows);
+
+    private protected override CheckpointJournal.Tail ReadTail(H5Dataset<T> dataset, long start, int rows) =>
+        new(dataset.Path, start, MemoryMarshal.AsBytes(dataset.Read(start, rows).AsSpan()).ToArray(), null);
 }

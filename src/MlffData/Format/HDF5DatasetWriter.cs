@@ -41,6 +41,9 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     private readonly DeferredWarnings _warnings;
     // Atoms after which the kernel is next asked to start writing the file out (see WritebackAtoms).
     private long _nextWriteback;
+    // Set while metadata written since the last checkpoint may be in the file: a rollback then cannot make the file
+    // match its journal by itself, so the journal stays for the recovery.
+    private bool _metadataPending;
     private readonly long _initialStructures;
     private readonly long _initialAtoms;
     private H5File? _file;
@@ -77,7 +80,17 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         {
             if (_inPlace)
             {
+                // A journal, or rows past num_structures, mean a writer was killed on this file: back to its last
+                // checkpoint first, so the rows added now follow committed ones.
+                if (NeedsRecovery(Path))
+                {
+                    var (kept, _, dropped) = RecoverToCheckpoint(Path);
+                    _options.Warning($"{Path} was left by a writer that did not finish; cut back to its last checkpoint " +
+                                     $"({kept:N0} structures kept, {dropped:N0} dropped) before appending");
+                }
                 (_initialStructures, _initialAtoms, _created, _existingStats) = OpenExisting();
+                // From the first row added, the file differs from what it was: the journal says what is committed.
+                CheckpointJournal.Write(Path, new CheckpointJournal.Entry(_initialStructures, _initialAtoms), [.. Columns().SelectMany(c => c.Tails())]);
             }
             else
             {
@@ -208,14 +221,23 @@ public sealed partial class HDF5DatasetWriter : IDisposable
             foreach (var column in Columns()) column.Flush();
             _compressor.Drain();
             _warnings.Drain();
+            _metadataPending = true;
             WriteMetadata(extraMetadata);
             _file!.Flush();
             Release(deletePartial: false);
             // After the close, so that whatever the close wrote is on disk too.
             using (var stream = new FileStream(_writePath, FileMode.Open, FileAccess.ReadWrite))
                 stream.Flush(flushToDisk: true);
-            if (!_inPlace) File.Move(_writePath, Path, overwrite: true);
+            if (!_inPlace)
+            {
+                // A journal left beside the old file by its killed writer must not outlive it and describe this one.
+                CheckpointJournal.Delete(Path);
+                File.Move(_writePath, Path, overwrite: true);
+            }
             Posix.FsyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            // Complete and durable: num_structures is the count now. (Killed just before this, the journal keeps the
+            // last checkpoint's count, and a repair cuts back to it: nothing committed is lost.)
+            CheckpointJournal.Delete(Path);
             _state = WriterState.Completed;
         }
         catch
@@ -362,18 +384,55 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         if (_inPlace)
         {
             // Best effort: cut every dataset back to what the file had, so an appended file is as it was.
+            bool rolledBack = false;
             try
             {
                 foreach (var column in Columns()) column.Rollback();
                 RemoveNewExtraGroups();
-                _file?.Flush();
+                _file?.FlushToDisk();
+                rolledBack = true;
             }
             catch (Exception e) when (e is H5Exception or IOException)
             {
-                // The original failure is what the caller needs to see; this one adds nothing to it.
+                // The original failure is what the caller needs to see; this one adds nothing to it. The journal stays,
+                // so the next append or a repair cuts the file back.
             }
+            Release(deletePartial: false);
+            if (rolledBack && !_metadataPending) TryDeleteJournal();
+            return;
         }
         Release(deletePartial: !_inPlace);
+    }
+
+    private void TryDeleteJournal()
+    {
+        try
+        {
+            CheckpointJournal.Delete(Path);
+        }
+        catch (IOException)
+        {
+            // The journal agrees with the file as it is now, so leaving it costs a recovery that cuts nothing.
+        }
+    }
+
+    /// <summary>
+    /// Whether a file was left by a writer that did not finish: it has a journal (<see cref="CheckpointJournal"/>), or more
+    /// structure rows than its num_structures. <see cref="RecoverToCheckpoint"/> (<c>mlff-data repair</c>) then cuts it
+    /// back to its last checkpoint.
+    /// </summary>
+    /// <exception cref="H5Exception">The file cannot be opened.</exception>
+    public static bool NeedsRecovery(string path)
+    {
+        if (CheckpointJournal.Read(path) is not null) return true;
+        using var file = H5File.Open(path, readOnly: true);
+        if (!file.Contains(FormatNames.Metadata) || !file.Contains(FormatNames.Structures)) return false;
+        using var metadata = file.OpenGroup(FormatNames.Metadata);
+        if (!metadata.Attributes.Contains(FormatNames.NumStructures) || metadata.Attributes.Get(FormatNames.NumStructures) is not long count) return false;
+        using var structures = file.OpenGroup(FormatNames.Structures);
+        if (!structures.Contains(FormatNames.AtomicNumbersSplits)) return false;
+        using var splits = structures.OpenDataset<long>(FormatNames.AtomicNumbersSplits);
+        return splits.Rows > count + 1;
     }
 
     private void Release(bool deletePartial)

@@ -26,4 +26,7 @@ internal sealed class StringColumn : BufferedColumn<string, H5StringDataset>
         group.CreateStringDataset(name, rowShape, chunkRows, filters);
 
     private protected override void Append(H5StringDataset dataset, ReadOnlySpan<string> rows) => dataset.Append(rows);
+
+    private protected override CheckpointJournal.Tail ReadTail(H5StringDataset dataset, long start, int rows) =>
+        new(dataset.Path, start, null, dataset.Read(start, rows));
 }
