@@ -16,8 +16,8 @@ internal static class ConvertBenchmark
 
     private static string Cli(string repo)
     {
-        string dll = Path.Combine(repo, "artifacts", "bin", "MlffData.Cli", "release", "mlff-data.dll");
-        if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} not found: build src/MlffData.Cli in Release (scripts/bench does)", dll);
+        string dll = Path.Combine(repo, "artifacts", "cli", "mlff-data.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} not found: run scripts/mlff-data --build-only (scripts/bench does)", dll);
         return dll;
     }
 

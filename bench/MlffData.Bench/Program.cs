@@ -21,7 +21,10 @@ public static class Program
         bool quick = args.Contains("--quick");
         // Validation is on by default in the writer (and in the table); --no-validate shows what it costs.
         bool validate = !args.Contains("--no-validate");
-        bool convertOnly = args.Contains("--convert-only");
+        // --only writes|reads|merges|converts: one part of the run (--convert-only and --writes-only are older spellings).
+        string? only = Array.IndexOf(args, "--only") is int o and >= 0 && o + 1 < args.Length ? args[o + 1]
+            : args.Contains("--convert-only") ? "converts" : args.Contains("--writes-only") ? "writes" : null;
+        bool Part(string name) => only is null || only == name;
         string repo = FindRepo();
         string reference = Path.Combine(repo, "data", "samples", "reference_930.h5");
         int count = quick ? 5000 : 20000;
@@ -29,6 +32,9 @@ public static class Program
         int repeats = quick ? 1 : 3;
         int readSamples = quick ? 500 : 2000;
         string work = Path.Combine(Path.GetTempPath(), $"mlff-bench-{Environment.ProcessId}");
+        // --loop MODE COMPRESSION SECONDS: our writer alone, over and over, for a profiler (perf) to sample; prints each run's time.
+        if (Array.IndexOf(args, "--loop") is int at and >= 0)
+            return Loop(reference, count, args[at + 1], args[at + 2], double.Parse(args[at + 3], CultureInfo.InvariantCulture), validate, work);
         Directory.CreateDirectory(work);
         try
         {
@@ -36,7 +42,7 @@ public static class Program
             var data = ReferenceData.Load(reference, count, seed: 0);
             long atoms = data.Sum(d => (long)d.Structure.NumAtoms);
             var rows = new List<Row>();
-            foreach (var compression in convertOnly ? [] : new[] { "none", "lzf", "gzip-4" })
+            foreach (var compression in Part("writes") ? new[] { "none", "lzf", "gzip-4" } : [])
             {
                 Console.Error.WriteLine($"h5py peer, {compression} ...");
                 var batchPeer = PeerWriter.Median(repo, reference, Path.Combine(work, "peer-batch.h5"), "batch", compression, count, repeats);
@@ -51,7 +57,7 @@ public static class Program
                 }
             }
             var reads = new List<ReadRow>();
-            foreach (var compression in convertOnly ? [] : new[] { "none", "lzf", "gzip-4" })
+            foreach (var compression in Part("reads") ? new[] { "none", "lzf", "gzip-4" } : [])
             {
                 Console.Error.WriteLine($"reading, {compression} ...");
                 string file = Path.Combine(work, $"read-{compression}.h5");
@@ -64,10 +70,50 @@ public static class Program
                 reads.Add(new ReadRow(compression, ours, peer.GetProperty("median_us").GetDouble(), peer.GetProperty("p99_us").GetDouble(),
                     cached.GetProperty("median_us").GetDouble(), cached.GetProperty("p99_us").GetDouble(), cached.GetProperty("scan_mb_per_s").GetDouble()));
             }
-            var converts = ConvertBenchmark.Run(repo, reference, work, data, repeats);
+            var merges = new List<MergeBenchmark.Result>();
+            foreach (var compression in Part("merges") ? new[] { "none", "gzip-4" } : [])
+            {
+                Console.Error.WriteLine($"merging, {compression} ...");
+                merges.Add(MergeBenchmark.Run(data, work, compression, repeats));
+            }
+            var converts = !Part("converts") ? [] : ConvertBenchmark.Run(repo, reference, work, data, repeats);
             // About 200,000 structures of the reference mix; too slow to generate and convert for --quick.
-            ConvertBenchmark.Row? large = quick ? null : ConvertBenchmark.Large(repo, reference, work, LargeAtoms, withPeer: true);
-            Print(rows, reads, converts, large, count, seedCount, repeats, atoms);
+            ConvertBenchmark.Row? large = quick || !Part("converts") ? null : ConvertBenchmark.Large(repo, reference, work, LargeAtoms, withPeer: true);
+            Print(rows, reads, merges, converts, large, count, seedCount, repeats, atoms);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static int Loop(string reference, int count, string mode, string compression, double seconds, bool validate, string work)
+    {
+        var data = ReferenceData.Load(reference, count, seed: 0);
+        Directory.CreateDirectory(work);
+        try
+        {
+            var total = Stopwatch.StartNew();
+            while (total.Elapsed.TotalSeconds < seconds)
+            {
+                var clock = Stopwatch.StartNew();
+                double adding = double.NaN;
+                if (mode == "incremental")
+                {
+                    // Adding and completing (the last chunks, the metadata, the fsync) apart.
+                    var options = new WriteOptions { Compression = Compression.Parse(compression), Validate = validate, Warning = _ => { } };
+                    using var w = new HDF5DatasetWriter(Path.Combine(work, "loop.h5"), options: options);
+                    foreach (var item in data) w.AddStructure(item);
+                    adding = clock.Elapsed.TotalMilliseconds;
+                    w.Complete();
+                }
+                else
+                {
+                    WriteOurs(data, Path.Combine(work, "loop.h5"), mode, Compression.Parse(compression), validate);
+                }
+                Console.WriteLine($"{mode} {compression}: {clock.Elapsed.TotalMilliseconds:F1} ms (adding {adding:F1} ms), {count / clock.Elapsed.TotalSeconds:N0} structures/s");
+            }
             return 0;
         }
         finally
@@ -125,12 +171,13 @@ public static class Program
         return (times[times.Count / 2], bytes);
     }
 
-    private static void Print(List<Row> rows, List<ReadRow> reads, List<ConvertBenchmark.Row> converts, ConvertBenchmark.Row? large,
-        int count, int seedCount, int repeats, long atoms)
+    private static void Print(List<Row> rows, List<ReadRow> reads, List<MergeBenchmark.Result> merges, List<ConvertBenchmark.Row> converts,
+        ConvertBenchmark.Row? large, int count, int seedCount, int repeats, long atoms)
     {
         var md = new StringBuilder();
         if (rows.Count > 0) PrintWrites(md, rows, reads, count, seedCount, repeats, atoms);
-        PrintConverts(md, converts, large, repeats);
+        if (merges.Count > 0) PrintMerges(md, merges, count, repeats);
+        if (converts.Count > 0) PrintConverts(md, converts, large, repeats);
         Console.WriteLine(md.ToString());
         Console.WriteLine(JsonSerializer.Serialize(new
         {
@@ -138,12 +185,27 @@ public static class Program
             atoms,
             machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
             peak_rss_mb = Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20),
+            merges = merges.Select(m => new { m.Compression, input_bytes = m.InputBytes, merge_s = m.MergeSeconds, copy_s = m.CopySeconds }),
             reads = reads.Select(r => new { r.Compression, ours_median_us = r.Ours.MedianMicroseconds, ours_p99_us = r.Ours.P99Microseconds, ours_scan_mb_s = r.Ours.ScanMegabytesPerSecond, h5py_median_us = r.PeerMedian, h5py_p99_us = r.PeerP99, h5py_cached_median_us = r.CachedMedian, h5py_cached_p99_us = r.CachedP99, h5py_scan_mb_s = r.PeerScan }),
             results = rows.Select(r => new { r.Mode, r.Compression, ours_per_s = Math.Round(r.Ours), h5py_batch_per_s = r.PeerBatch, h5py_seed_per_s = r.PeerSeed, ours_bytes = r.OurBytes, h5py_bytes = r.PeerBytes }),
             convert = converts.Select(ConvertJson),
             convert_large = large is null ? null : ConvertJson(large),
             convert_large_peak_rss_target_mb = PeakRssTargetMegabytes,
         }));
+    }
+
+    private static void PrintMerges(StringBuilder md, List<MergeBenchmark.Result> merges, int count, int repeats)
+    {
+        md.AppendLine($"Merging the {count:N0} structures written as two shards into one file (`DatasetMerger`, --reindex), against copying the two files into one (read, write, fsync: the bytes a merge must at least move), median of {repeats} runs; MiB/s of input.");
+        md.AppendLine();
+        md.AppendLine("| compression | input (MiB) | merge (s) | merge (MiB/s) | copy (s) | copy (MiB/s) | merge / copy time |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in merges)
+        {
+            double mib = m.InputBytes / (double)(1 << 20);
+            md.AppendLine($"| {m.Compression} | {mib:F1} | {m.MergeSeconds:F2} | {mib / m.MergeSeconds:F0} | {m.CopySeconds:F2} | {mib / m.CopySeconds:F0} | {m.MergeSeconds / m.CopySeconds:F1}x |");
+        }
+        md.AppendLine();
     }
 
     private static object ConvertJson(ConvertBenchmark.Row r) => new
@@ -201,8 +263,10 @@ public static class Program
 
     private static string FindRepo()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MlffDistiller.sln"))) return dir.FullName;
+        // The build output normally lies under the repository; one built elsewhere (ArtifactsPath) finds it from the working directory.
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "MlffDistiller.sln"))) return dir.FullName;
         throw new InvalidOperationException("MlffDistiller.sln not found");
     }
 }

@@ -141,6 +141,19 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
     /// <inheritdoc />
     public void MarkDurable() => InitialRows = _dataset?.Rows ?? 0;
 
+    /// <inheritdoc />
+    public IEnumerable<CheckpointJournal.Tail> Tails()
+    {
+        if (_dataset is not { ChunkRows: > 0 } dataset) yield break;
+        long rows = dataset.Rows % dataset.ChunkRows;
+        if (rows == 0) yield break;
+        long start = dataset.Rows - rows;
+        yield return ReadTail(dataset, start, (int)rows);
+    }
+
+    /// <summary>Rows [start, start + rows) of the dataset as a journal keeps them.</summary>
+    private protected abstract CheckpointJournal.Tail ReadTail(TDataset dataset, long start, int rows);
+
     /// <summary>Drops buffered rows and shrinks the dataset back to the rows it had when opened.</summary>
     public void Rollback()
     {

@@ -29,9 +29,9 @@ internal sealed class ChunkCompressor
     internal Action? BeforeCompress { get; set; }
 
     /// <summary>Whether chunks of a dataset with these filters can be compressed here: deflate, with or without the
-    /// shuffle before it, and nothing else.</summary>
+    /// shuffle before it and the fletcher32 checksum after it, and nothing else.</summary>
     internal static bool Supports(H5FilterPipeline filters) =>
-        filters is { DeflateLevel: > 0, Lzf: false, Fletcher32: false } && filters.OtherFilters is not { Count: > 0 };
+        filters is { DeflateLevel: > 0, Lzf: false } && filters.OtherFilters is not { Count: > 0 };
 
     /// <summary>
     /// Queues one whole chunk for compression; store is called later on this thread with the compressed bytes. The
@@ -54,13 +54,15 @@ internal sealed class ChunkCompressor
         int length = chunkBytes;
         bool shuffle = filters.Shuffle;
         int level = filters.DeflateLevel;
+        bool checksum = filters.Fletcher32;
         var hook = BeforeCompress;
         var task = Task.Run(() =>
         {
             try
             {
                 hook?.Invoke();
-                return DeflateCodec.Compress(copy.AsSpan(0, length), elementSize, shuffle, level);
+                var compressed = DeflateCodec.Compress(copy.AsSpan(0, length), elementSize, shuffle, level);
+                return checksum ? WithChecksum(compressed) : compressed;
             }
             finally
             {
@@ -99,6 +101,21 @@ internal sealed class ChunkCompressor
             }
             ArrayPool<byte>.Shared.Return(job.Task.Result.Buffer);
         }
+    }
+
+    /// <summary>The compressed bytes with their fletcher32 checksum after them (the last filter of the pipeline).</summary>
+    private static (byte[] Buffer, int Length) WithChecksum((byte[] Buffer, int Length) compressed)
+    {
+        var (buffer, length) = compressed;
+        if (buffer.Length >= length + Fletcher32.Length)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(length), Fletcher32.Compute(buffer.AsSpan(0, length)));
+            return (buffer, length + Fletcher32.Length);
+        }
+        var larger = ArrayPool<byte>.Shared.Rent(length + Fletcher32.Length);
+        int total = Fletcher32.CopyWithChecksum(buffer.AsSpan(0, length), larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return (larger, total);
     }
 
     private void StoreOldest()

@@ -50,6 +50,8 @@ public sealed record Compression
     /// <summary>FORMAT.md's name: "none", "gzip-N" or "lzf".</summary>
     public override string ToString() => Kind == "gzip" ? $"gzip-{Level}" : Kind;
 
+    /// <summary>The filters of a dataset this library creates: this compression, and always the fletcher32 checksum,
+    /// so that a corrupted chunk fails to read (in h5py too) instead of returning wrong numbers.</summary>
     internal H5FilterPipeline ToFilters() =>
-        new(Shuffle: Shuffle, DeflateLevel: Kind == "gzip" ? Level : 0, Lzf: Kind == "lzf");
+        new(Shuffle: Shuffle, DeflateLevel: Kind == "gzip" ? Level : 0, Lzf: Kind == "lzf", Fletcher32: true);
 }

@@ -221,7 +221,8 @@ internal sealed class DatasetLayout : IDisposable
     {
         if (!Metadata.Attributes.Contains(FormatNames.NumStructures)) return;
         if (Metadata.Attributes.Get(FormatNames.NumStructures) is long count && count != NumStructures)
-            throw new DatasetFormatException(FileName, "/metadata", $"num_structures is {count}, but the datasets hold {NumStructures} structures");
+            throw new DatasetFormatException(FileName, "/metadata", $"num_structures is {count}, but the datasets hold {NumStructures} structures" +
+                (count < NumStructures ? $"; a writer was stopped after its last checkpoint: unless one is still writing it, `mlff-data repair {FileName}` cuts it back to that checkpoint" : ""));
     }
 
     /// <summary>True for NAME_mask, the dataset that says which structures really had NAME.</summary>

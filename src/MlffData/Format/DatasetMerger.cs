@@ -80,8 +80,15 @@ public static partial class DatasetMerger
         var writer = new HDF5DatasetWriter(output, WriteMode.Overwrite, writeOptions);
         try
         {
+            // Without extras anywhere, rows go across array by array (CopyRows); extras need the structure path, which
+            // fills in the names some inputs lack.
+            bool rows = sources.All(s => !s.HasExtras);
+            var block = rows ? new RowBlock() : null;
             for (int k = 0; k < sources.Length; k++)
-                Copy(sources[k], offsets[k], writer, options, done => progress?.Invoke(done, total));
+            {
+                if (block is not null) CopyRows(sources[k], offsets[k], writer, options, block, done => progress?.Invoke(done, total));
+                else Copy(sources[k], offsets[k], writer, options, done => progress?.Invoke(done, total));
+            }
             writer.Complete(metadata);
         }
         catch
@@ -107,8 +114,9 @@ public static partial class DatasetMerger
     /// <param name="IndexSpan">Its largest structure index + 1; 0 when it is empty.</param>
     /// <param name="SortedIndices">Its distinct structure indices, ascending; null when not kept.</param>
     /// <param name="Bytes">Its file size.</param>
+    /// <param name="HasExtras">Whether it has an /info or /arrays group.</param>
     private sealed record Source(string Path, long Count, long Atoms, Compression Compression, IReadOnlyDictionary<string, object> Metadata,
-        long IndexSpan, long[]? SortedIndices, long Bytes);
+        long IndexSpan, long[]? SortedIndices, long Bytes, bool HasExtras);
 
     private static void CheckArguments(string output, IReadOnlyList<string> inputs, MergeOptions options)
     {
@@ -175,7 +183,8 @@ public static partial class DatasetMerger
                 if (indices is not null) part.CopyTo(indices, start);
             }
             if (indices is not null) indices = SortedDistinct(indices);
-            return new Source(path, count, layout.NumAtoms, compression, metadata, max + 1, indices, new FileInfo(path).Length);
+            bool hasExtras = layout.Info is not null || layout.Arrays is not null;
+            return new Source(path, count, layout.NumAtoms, compression, metadata, max + 1, indices, new FileInfo(path).Length, hasExtras);
         }
     }
 
@@ -247,6 +256,42 @@ public static partial class DatasetMerger
                 throw new DatasetFormatException(source.Path, null,
                     $"structure {e.StructureIndex - first}: {e.Reason}; it cannot be merged with the inputs before it", e);
             }
+            progress(writer.Count);
+        }
+    }
+
+    /// <summary>
+    /// Streams one input without extras into the writer as blocks of rows (<see cref="HDF5DatasetWriter.AddRows"/>):
+    /// each dataset is read a block at a time straight into the block's arrays, with no object per structure. What
+    /// is copied is what the input stores (float32 forces, int64 numbers), so nothing is converted either way.
+    /// </summary>
+    private static void CopyRows(Source source, long offset, HDF5DatasetWriter writer, MergeOptions options, RowBlock block, Action<long> progress)
+    {
+        using var file = DatasetLayout.OpenFile(source.Path);
+        using var layout = DatasetLayout.Open(file, source.Path, ReadChunkCacheBytes);
+        long count = layout.NumStructures;
+        for (long start = 0; start < count;)
+        {
+            var splits = layout.NextBlock(start, count, options.BlockStructures, options.BlockAtoms);
+            int s = splits.Length - 1;
+            long first = splits[0];
+            block.Reset(s, checked((int)(splits[s] - first)));
+            for (int i = 0; i < s; i++) block.Ends[i] = splits[i + 1] - first;
+            int a = block.Atoms;
+            layout.AtomicNumbers.Read(first, block.AtomicNumbers.AsSpan(0, a));
+            layout.Positions.Read(first, block.Positions.AsSpan(0, 3 * a));
+            layout.Forces.Read(first, block.Forces.AsSpan(0, 3 * a));
+            layout.Cells.Read(start, block.Cells.AsSpan(0, 9 * s));
+            layout.Pbc.Read(start, block.Pbc.AsSpan(0, 3 * s));
+            layout.Energy.Read(start, block.Energy.AsSpan(0, s));
+            layout.Stress.Read(start, block.Stress.AsSpan(0, 6 * s));
+            layout.StressMask.Read(start, block.StressMask.AsSpan(0, s));
+            var indices = block.StructureIndices.AsSpan(0, s);
+            layout.StructureIndices.Read(start, indices);
+            if (offset != 0)
+                foreach (ref long index in indices) index = checked(index + offset);
+            writer.AddRows(block);
+            start += s;
             progress(writer.Count);
         }
     }

@@ -122,6 +122,13 @@ internal sealed class DatasetStatistics
         var stats = new DatasetStatistics();
         if (energy.Rows == 0) return stats;
         if (TryReadAttributes(metadata, energy.Rows, stats)) return stats;
+        return Compute(energy, forces, atomicNumbers);
+    }
+
+    /// <summary>The statistics of a file's values, computed from its datasets block by block.</summary>
+    public static DatasetStatistics Compute(H5Dataset<double> energy, H5Dataset<float> forces, H5Dataset<long> atomicNumbers)
+    {
+        var stats = new DatasetStatistics();
         const long block = 1 << 16;
         for (long start = 0; start < energy.Rows; start += block)
             foreach (var e in energy.Read(start, Math.Min(block, energy.Rows - start))) stats.AddEnergy(e);

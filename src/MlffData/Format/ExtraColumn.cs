@@ -179,6 +179,9 @@ internal sealed class ExtraColumn : IDatasetColumn
     }
 
     /// <inheritdoc />
+    public IEnumerable<CheckpointJournal.Tail> Tails() => _mask is null ? _data.Tails() : [.. _data.Tails(), .. _mask.Tails()];
+
+    /// <inheritdoc />
     public void MarkDurable()
     {
         // What a checkpoint made durable is the file's own from then on: a rollback cuts back to it, never removes it.

@@ -31,16 +31,23 @@ public sealed partial class HDF5DatasetWriter
             // whole: a dataset created now gets full-size chunks; the run goes on filling it.
             foreach (var column in Columns()) column.Flush(whole: true);
             _compressor.Drain();
+            _warnings.Drain();
+            _metadataPending = true;
             WriteMetadata(extraMetadata);
             _file!.FlushToDisk();
             if (!_inPlace)
             {
-                // The open HDF5 handle follows the inode, so writing goes on in the renamed file.
+                // The open HDF5 handle follows the inode, so writing goes on in the renamed file. A journal left beside
+                // the old file by its killed writer must not outlive it and describe this one.
+                CheckpointJournal.Delete(Path);
                 File.Move(_writePath, Path, overwrite: true);
                 Posix.FsyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
                 _writePath = Path;
                 _inPlace = true;
             }
+            // Only now, with every row on disk, may the journal say they are committed.
+            CheckpointJournal.Write(Path, new CheckpointJournal.Entry(_structures, _atoms), [.. Columns().SelectMany(c => c.Tails())]);
+            _metadataPending = false;
             foreach (var column in Columns()) column.MarkDurable();
             _infoGroupIsNew = _arraysGroupIsNew = false;
         }
@@ -53,51 +60,125 @@ public sealed partial class HDF5DatasetWriter
 
     /// <summary>
     /// Cuts a file that a killed writer left behind back to its last checkpoint (or completion): every dataset to the
-    /// structures that /metadata's num_structures counts, and the per-atom ones to the atoms of those structures.
-    /// A file that was completed or checkpointed and then left alone is not changed.
+    /// structures committed, and the per-atom ones to the atoms of those structures. Committed is what the file's
+    /// journal (<see cref="CheckpointJournal"/>) records, or without one the /metadata num_structures. The last committed
+    /// rows of every dataset are then read (so a checksum failure in them is found now), num_structures, num_atoms and
+    /// the statistics are made to match what is kept, the file is fsynced and the journal removed. A file that was
+    /// completed or checkpointed and then left alone is not changed (beyond removing a journal that agrees with it).
     /// </summary>
     /// <param name="path">The file.</param>
     /// <returns>The committed structures and atoms, and how many structure rows past them were dropped.</returns>
-    /// <exception cref="DatasetFormatException">The file has no num_structures, or fewer rows than it counts.</exception>
+    /// <exception cref="DatasetFormatException">The file has no num_structures and no journal, fewer rows than they
+    /// count, or committed rows that cannot be read back.</exception>
     /// <exception cref="H5Exception">The file cannot be opened for writing.</exception>
     public static (long Structures, long Atoms, long Dropped) RecoverToCheckpoint(string path)
     {
-        using var file = H5File.Open(path, readOnly: false);
-        using var metadata = file.OpenGroup(FormatNames.Metadata);
-        if (!metadata.Attributes.Contains(FormatNames.NumStructures) || metadata.Attributes.Get(FormatNames.NumStructures) is not long structures || structures < 0)
-            throw new DatasetFormatException(path, $"/{FormatNames.Metadata}", $"has no {FormatNames.NumStructures}, so its committed structures are unknown");
-        using var structuresGroup = file.OpenGroup(FormatNames.Structures);
-        using var labels = file.OpenGroup(FormatNames.Labels);
-        long splitRows;
-        long atoms;
-        using (var splits = structuresGroup.OpenDataset<long>(FormatNames.AtomicNumbersSplits))
+        var journal = CheckpointJournal.Read(path);
+        var tails = CheckpointJournal.ReadTails(path);
+        long structures, atoms, dropped;
+        using (var file = H5File.Open(path, readOnly: false))
         {
-            splitRows = splits.Rows;
-            if (splitRows < structures + 1)
-                throw new DatasetFormatException(path, splits.Path, $"has {splitRows} rows; num_structures {structures} needs {structures + 1}");
-            atoms = splits.Read(structures, 1)[0];
-        }
-        long dropped = splitRows - 1 - structures;
-        foreach (var name in new[] { FormatNames.AtomicNumbers, FormatNames.Positions })
-            structuresGroup.SetRows(name, atoms);
-        structuresGroup.SetRows(FormatNames.AtomicNumbersSplits, structures + 1);
-        foreach (var name in new[] { FormatNames.Cells, FormatNames.Pbc })
-            structuresGroup.SetRows(name, structures);
-        labels.SetRows(FormatNames.Forces, atoms);
-        labels.SetRows(FormatNames.ForcesSplits, structures + 1);
-        foreach (var name in new[] { FormatNames.Energy, FormatNames.Stress, FormatNames.StressMask, FormatNames.StructureIndices })
-            labels.SetRows(name, structures);
-        foreach (var (group, perAtom) in new[] { (FormatNames.Info, false), (FormatNames.Arrays, true) })
-        {
-            if (!file.Contains(group)) continue;
-            using var extras = file.OpenGroup(group);
-            foreach (var name in extras.MemberNames())
+            using var metadata = file.OpenGroup(FormatNames.Metadata);
+            long? recorded = metadata.Attributes.Contains(FormatNames.NumStructures) && metadata.Attributes.Get(FormatNames.NumStructures) is long n && n >= 0 ? n : null;
+            structures = journal?.Structures ?? recorded
+                ?? throw new DatasetFormatException(path, $"/{FormatNames.Metadata}", $"has no {FormatNames.NumStructures} and the file has no journal, so its committed structures are unknown");
+            using var structuresGroup = file.OpenGroup(FormatNames.Structures);
+            using var labels = file.OpenGroup(FormatNames.Labels);
+            long splitRows;
+            using (var splits = structuresGroup.OpenDataset<long>(FormatNames.AtomicNumbersSplits))
             {
-                bool mask = name.EndsWith(FormatNames.MaskSuffix, StringComparison.Ordinal);
-                extras.SetRows(name, perAtom && !mask ? atoms : structures);
+                splitRows = splits.Rows;
+                if (splitRows < structures + 1)
+                    throw new DatasetFormatException(path, splits.Path, $"has {splitRows} rows; {structures} committed structures need {structures + 1}");
+                atoms = splits.Read(structures, 1)[0];
             }
+            if (journal is not null && journal.Atoms != atoms)
+                throw new DatasetFormatException(path, $"/{FormatNames.Structures}/{FormatNames.AtomicNumbersSplits}",
+                    $"gives {atoms} atoms for the {structures} committed structures, but the journal records {journal.Atoms}");
+            dropped = splitRows - 1 - structures;
+            var cut = new List<(H5Group Group, string Name, long Rows)>();
+            foreach (var name in new[] { FormatNames.AtomicNumbers, FormatNames.Positions })
+                cut.Add((structuresGroup, name, atoms));
+            cut.Add((structuresGroup, FormatNames.AtomicNumbersSplits, structures + 1));
+            foreach (var name in new[] { FormatNames.Cells, FormatNames.Pbc })
+                cut.Add((structuresGroup, name, structures));
+            cut.Add((labels, FormatNames.Forces, atoms));
+            cut.Add((labels, FormatNames.ForcesSplits, structures + 1));
+            foreach (var name in new[] { FormatNames.Energy, FormatNames.Stress, FormatNames.StressMask, FormatNames.StructureIndices })
+                cut.Add((labels, name, structures));
+            var extraGroups = new List<H5Group>();
+            try
+            {
+                foreach (var (group, perAtom) in new[] { (FormatNames.Info, false), (FormatNames.Arrays, true) })
+                {
+                    if (!file.Contains(group)) continue;
+                    var extras = file.OpenGroup(group);
+                    extraGroups.Add(extras);
+                    foreach (var name in extras.MemberNames())
+                    {
+                        bool mask = name.EndsWith(FormatNames.MaskSuffix, StringComparison.Ordinal);
+                        cut.Add((extras, name, perAtom && !mask ? atoms : structures));
+                    }
+                }
+                bool changed = dropped != 0 || recorded != structures;
+                foreach (var (group, name, rows) in cut) changed |= group.SetRows(name, rows);
+                // The partial last chunks as they were committed: appending rewrote them, and libhdf5 may have given
+                // the space of the committed copy to something else (see CheckpointJournal).
+                foreach (var tail in tails) RestoreTail(file, tail);
+                // The tail of what is kept is what a kill may have hit: read it back, so a torn chunk is found now.
+                foreach (var (group, name, rows) in cut) CheckTail(path, group, name, rows);
+                if (changed)
+                {
+                    // num_structures and the statistics may belong to a checkpoint the data never reached.
+                    metadata.Attributes.Set(FormatNames.NumStructures, structures);
+                    metadata.Attributes.Set(FormatNames.NumAtoms, atoms);
+                    using var energy = labels.OpenDataset<double>(FormatNames.Energy);
+                    using var forces = labels.OpenDataset<float>(FormatNames.Forces);
+                    using var numbers = structuresGroup.OpenDataset<long>(FormatNames.AtomicNumbers);
+                    DatasetStatistics.Compute(energy, forces, numbers).WriteTo(metadata.Attributes);
+                }
+            }
+            finally
+            {
+                foreach (var group in extraGroups) group.Dispose();
+            }
+            file.FlushToDisk();
         }
-        file.Flush();
+        CheckpointJournal.Delete(path);
         return (structures, atoms, dropped);
+    }
+
+    private static void RestoreTail(H5File file, CheckpointJournal.Tail tail)
+    {
+        string relative = tail.Dataset.TrimStart('/');
+        if (tail.Strings is { } strings)
+        {
+            using var text = file.OpenStringDataset(relative);
+            long extent = text.Rows;
+            long end = tail.Start + Math.Max(strings.Length, text.ChunkRows);
+            // Whole chunk, so libhdf5 does not read the copy on disk to merge into; then back to the committed rows.
+            text.Resize(Math.Max(extent, end));
+            text.Write(tail.Start, [.. strings, .. Enumerable.Repeat("", (int)(end - tail.Start - strings.Length))]);
+            text.Resize(extent);
+            return;
+        }
+        int slash = relative.LastIndexOf('/');
+        using var group = file.OpenGroup(relative[..slash]);
+        string name = relative[(slash + 1)..];
+        group.RewriteChunk(name, tail.Start, tail.Bytes, (long)group.Describe(name).Shape[0]);
+    }
+
+    /// <summary>Reads the last row of a dataset cut to rows (libhdf5 reads, and checks, the whole chunk holding it).</summary>
+    private static void CheckTail(string path, H5Group group, string name, long rows)
+    {
+        if (rows == 0) return;
+        try
+        {
+            group.ReadLastRow(name, rows);
+        }
+        catch (H5Exception e)
+        {
+            throw new DatasetFormatException(path, group.Child(name), $"its last committed rows cannot be read back ({e.Message}); the damage is in data that was checkpointed", e);
+        }
     }
 }

@@ -37,6 +37,13 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     private readonly List<IDisposable> _owned = [];
     // Deflated chunks of the numeric columns are compressed on worker threads and stored by this one.
     private readonly ChunkCompressor _compressor = new();
+    // The close-atom search runs on worker threads too; its warnings come back in order.
+    private readonly DeferredWarnings _warnings;
+    // Atoms after which the kernel is next asked to start writing the file out (see WritebackAtoms).
+    private long _nextWriteback;
+    // Set while metadata written since the last checkpoint may be in the file: a rollback then cannot make the file
+    // match its journal by itself, so the journal stays for the recovery.
+    private bool _metadataPending;
     private readonly long _initialStructures;
     private readonly long _initialAtoms;
     private H5File? _file;
@@ -62,6 +69,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _options = options ?? WriteOptions.Default;
+        _warnings = new DeferredWarnings(_options);
         if (_options.ChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), _options.ChunkBytes, "ChunkBytes must be positive");
         Path = System.IO.Path.GetFullPath(path);
         Mode = mode;
@@ -72,7 +80,17 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         {
             if (_inPlace)
             {
+                // A journal, or rows past num_structures, mean a writer was killed on this file: back to its last
+                // checkpoint first, so the rows added now follow committed ones.
+                if (NeedsRecovery(Path))
+                {
+                    var (kept, _, dropped) = RecoverToCheckpoint(Path);
+                    _options.Warning($"{Path} was left by a writer that did not finish; cut back to its last checkpoint " +
+                                     $"({kept:N0} structures kept, {dropped:N0} dropped) before appending");
+                }
                 (_initialStructures, _initialAtoms, _created, _existingStats) = OpenExisting();
+                // From the first row added, the file differs from what it was: the journal says what is committed.
+                CheckpointJournal.Write(Path, new CheckpointJournal.Entry(_initialStructures, _initialAtoms), [.. Columns().SelectMany(c => c.Tails())]);
             }
             else
             {
@@ -88,6 +106,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         }
         _structures = _initialStructures;
         _atoms = _initialAtoms;
+        _nextWriteback = _atoms + WritebackAtoms;
     }
 
     /// <summary>The output file (absolute).</summary>
@@ -201,13 +220,24 @@ public sealed partial class HDF5DatasetWriter : IDisposable
             CatchUpExtras();
             foreach (var column in Columns()) column.Flush();
             _compressor.Drain();
+            _warnings.Drain();
+            _metadataPending = true;
             WriteMetadata(extraMetadata);
             _file!.Flush();
             Release(deletePartial: false);
+            // After the close, so that whatever the close wrote is on disk too.
             using (var stream = new FileStream(_writePath, FileMode.Open, FileAccess.ReadWrite))
                 stream.Flush(flushToDisk: true);
-            if (!_inPlace) File.Move(_writePath, Path, overwrite: true);
+            if (!_inPlace)
+            {
+                // A journal left beside the old file by its killed writer must not outlive it and describe this one.
+                CheckpointJournal.Delete(Path);
+                File.Move(_writePath, Path, overwrite: true);
+            }
             Posix.FsyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            // Complete and durable: num_structures is the count now. (Killed just before this, the journal keeps the
+            // last checkpoint's count, and a repair cuts back to it: nothing committed is lost.)
+            CheckpointJournal.Delete(Path);
             _state = WriterState.Completed;
             ReleaseOutputLock();
         }
@@ -243,7 +273,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         if (extras is { IsEmpty: false }) CheckExtras(index, structure, extras, introduced);
         if (!_options.Validate) return;
         StructureValidator.CheckValues(index, structure, energy, forces, stress);
-        StructureValidator.Warn(index, structure, forces, _options);
+        _warnings.Add(index, structure, forces);
     }
 
     private void Guarded(Structure structure, double energy, ReadOnlySpan<double> forces, ReadOnlySpan<double> stress, long? sourceIndex, StructureExtras? extras)
@@ -298,6 +328,18 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         _stats.AddEnergy(energy);
         _structures++;
         _added++;
+        StartWritebackEvery();
+    }
+
+    // About 20 MiB of rows: the file goes to disk while more is written, not all at the final fsync.
+    private const long WritebackAtoms = 1 << 19;
+
+    /// <summary>Asks the kernel to start writing the file out each time another <see cref="WritebackAtoms"/> atoms are added.</summary>
+    private void StartWritebackEvery()
+    {
+        if (_atoms < _nextWriteback) return;
+        _file!.StartWriteback();
+        _nextWriteback = _atoms + WritebackAtoms;
     }
 
     private void EnsureOpen()
@@ -339,21 +381,59 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     {
         // Chunks in flight belong to rows being dropped: the workers finish with them and they are never stored.
         _compressor.Discard();
+        _warnings.Discard();
         if (_inPlace)
         {
             // Best effort: cut every dataset back to what the file had, so an appended file is as it was.
+            bool rolledBack = false;
             try
             {
                 foreach (var column in Columns()) column.Rollback();
                 RemoveNewExtraGroups();
-                _file?.Flush();
+                _file?.FlushToDisk();
+                rolledBack = true;
             }
             catch (Exception e) when (e is H5Exception or IOException)
             {
-                // The original failure is what the caller needs to see; this one adds nothing to it.
+                // The original failure is what the caller needs to see; this one adds nothing to it. The journal stays,
+                // so the next append or a repair cuts the file back.
             }
+            Release(deletePartial: false);
+            if (rolledBack && !_metadataPending) TryDeleteJournal();
+            return;
         }
         Release(deletePartial: !_inPlace);
+    }
+
+    private void TryDeleteJournal()
+    {
+        try
+        {
+            CheckpointJournal.Delete(Path);
+        }
+        catch (IOException)
+        {
+            // The journal agrees with the file as it is now, so leaving it costs a recovery that cuts nothing.
+        }
+    }
+
+    /// <summary>
+    /// Whether a file was left by a writer that did not finish: it has a journal (<see cref="CheckpointJournal"/>), or more
+    /// structure rows than its num_structures. <see cref="RecoverToCheckpoint"/> (<c>mlff-data repair</c>) then cuts it
+    /// back to its last checkpoint.
+    /// </summary>
+    /// <exception cref="H5Exception">The file cannot be opened.</exception>
+    public static bool NeedsRecovery(string path)
+    {
+        if (CheckpointJournal.Read(path) is not null) return true;
+        using var file = H5File.Open(path, readOnly: true);
+        if (!file.Contains(FormatNames.Metadata) || !file.Contains(FormatNames.Structures)) return false;
+        using var metadata = file.OpenGroup(FormatNames.Metadata);
+        if (!metadata.Attributes.Contains(FormatNames.NumStructures) || metadata.Attributes.Get(FormatNames.NumStructures) is not long count) return false;
+        using var structures = file.OpenGroup(FormatNames.Structures);
+        if (!structures.Contains(FormatNames.AtomicNumbersSplits)) return false;
+        using var splits = structures.OpenDataset<long>(FormatNames.AtomicNumbersSplits);
+        return splits.Rows > count + 1;
     }
 
     private void Release(bool deletePartial)

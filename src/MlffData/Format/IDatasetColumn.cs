@@ -12,4 +12,8 @@ internal interface IDatasetColumn : IDisposable
 
     /// <summary>After a checkpoint made the flushed rows durable: a later rollback keeps them.</summary>
     void MarkDurable();
+
+    /// <summary>The rows of the dataset's last chunk when it is partial (a later append rewrites that chunk), as they
+    /// are in the file now; empty when the dataset ends on a chunk boundary or does not exist yet.</summary>
+    IEnumerable<CheckpointJournal.Tail> Tails();
 }

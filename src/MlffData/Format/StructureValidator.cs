@@ -64,22 +64,24 @@ internal static class StructureValidator
         }
     }
 
-    /// <summary>Warns about atoms closer than the threshold (minimum image under pbc) and forces above the threshold.</summary>
-    internal static void Warn(long index, Structure structure, ReadOnlySpan<double> forces, WriteOptions options)
+    /// <summary>The warning about the first atom whose force is above the threshold, or null.</summary>
+    internal static string? LargeForceWarning(long index, ReadOnlySpan<double> forces, WriteOptions options)
     {
         double maxForce2 = options.MaxForceWarning * options.MaxForceWarning;
         for (int i = 0; i < forces.Length / 3; i++)
         {
             double f2 = forces[3 * i] * forces[3 * i] + forces[3 * i + 1] * forces[3 * i + 1] + forces[3 * i + 2] * forces[3 * i + 2];
             if (f2 > maxForce2)
-            {
-                options.Warning($"Structure {index}: large force on atom {i}: |F| = {Math.Sqrt(f2):F2} eV/Å (above {options.MaxForceWarning} eV/Å)");
-                break;
-            }
+                return $"Structure {index}: large force on atom {i}: |F| = {Math.Sqrt(f2):F2} eV/Å (above {options.MaxForceWarning} eV/Å)";
         }
-        if (ClosestPair(structure, options.MinDistanceWarning) is var (a, b, d))
-            options.Warning($"Structure {index}: atoms {a} and {b} are {d:F3} Å apart (closer than {options.MinDistanceWarning} Å)");
+        return null;
     }
+
+    /// <summary>The warning about atoms closer than the threshold (minimum image under pbc), or null.</summary>
+    internal static string? CloseAtomsWarning(long index, Structure structure, double threshold) =>
+        ClosestPair(structure, threshold) is var (a, b, d)
+            ? $"Structure {index}: atoms {a} and {b} are {d:F3} Å apart (closer than {threshold} Å)"
+            : null;
 
     /// <summary>The first pair of atoms closer than the threshold, by minimum image on periodic axes.</summary>
     /// <remarks>

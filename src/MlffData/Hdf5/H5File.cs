@@ -73,13 +73,25 @@ public sealed class H5File : H5Group
     /// </summary>
     /// <exception cref="H5Exception">The flush failed.</exception>
     /// <exception cref="IOException">The fsync failed.</exception>
-    public unsafe void FlushToDisk()
+    public void FlushToDisk()
     {
         Flush();
+        Posix.FsyncDescriptor(Descriptor(), FileName);
+    }
+
+    /// <summary>
+    /// Starts writing what the file has written so far to disk, without waiting (see <see cref="Posix.StartWriteback"/>),
+    /// so that a later <see cref="FlushToDisk"/> has little left to wait for. Data only; makes nothing durable.
+    /// </summary>
+    public void StartWriteback() => Posix.StartWriteback(Descriptor());
+
+    /// <summary>The descriptor libhdf5 writes the file through (opening the file again would meet its lock).</summary>
+    private unsafe int Descriptor()
+    {
         void* handle = null;
         H5Error.Check(H5F.GetVfdHandle(Handle, H5PropertyListHandle.Default, &handle), "H5Fget_vfd_handle", FileName);
         // The default (sec2) driver hands out a pointer to its int descriptor.
-        Posix.FsyncDescriptor(*(int*)handle, FileName);
+        return *(int*)handle;
     }
 
     /// <summary>Size of the file in bytes as the library sees it.</summary>

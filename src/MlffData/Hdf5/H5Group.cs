@@ -159,14 +159,82 @@ public class H5Group : IDisposable
     /// </summary>
     /// <exception cref="H5ObjectNotFoundException">There is no such dataset.</exception>
     /// <exception cref="H5Exception">The dataset is not chunked and extensible that far.</exception>
-    public void SetRows(string name, long rows)
+    /// <returns>Whether the number of rows changed.</returns>
+    public bool SetRows(string name, long rows)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         using var dataset = H5Error.Check(H5D.Open(Handle, name, H5PropertyListHandle.Default), "H5Dopen2", Child(name));
         var dims = H5DatasetDescription.Read(dataset, Child(name)).Shape.ToArray();
         if (dims.Length == 0) throw new InvalidOperationException($"{Child(name)} is a scalar; it has no rows");
+        if (dims[0] == (ulong)rows) return false;
         dims[0] = (ulong)rows;
         H5Error.Check(H5D.SetExtent(dataset, dims), "H5Dset_extent", Child(name));
+        return true;
+    }
+
+    /// <summary>
+    /// Writes one whole chunk of a numeric dataset anew from its first <paramref name="rows"/>' bytes (in the dataset's
+    /// own type), the rest of the chunk zeros, and leaves the dataset with <paramref name="extent"/> rows: the chunk is
+    /// written whole, so libhdf5 never reads the copy on disk (which may be damaged) to merge into.
+    /// </summary>
+    /// <param name="name">The dataset.</param>
+    /// <param name="start">The chunk's first row.</param>
+    /// <param name="rows">Bytes of the chunk's rows from start, at most a chunk.</param>
+    /// <param name="extent">The rows the dataset has afterwards.</param>
+    /// <exception cref="H5Exception">The write failed.</exception>
+    public unsafe void RewriteChunk(string name, long start, ReadOnlySpan<byte> rows, long extent)
+    {
+        string path = Child(name);
+        using var dataset = H5Error.Check(H5D.Open(Handle, name, H5PropertyListHandle.Default), "H5Dopen2", path);
+        using var type = new H5Type(H5Error.Check(H5D.GetType(dataset), "H5Dget_type", path));
+        var description = H5DatasetDescription.Read(dataset, path);
+        var dims = description.Shape.ToArray();
+        long chunkRows = (long)(description.Chunks?[0] ?? throw new InvalidOperationException($"{path} is not chunked"));
+        long rowBytes = type.Size * (long)dims[1..].Aggregate(1UL, (a, b) => a * b);
+        if (rows.Length > chunkRows * rowBytes || rows.Length % rowBytes != 0)
+            throw new ArgumentException($"{rows.Length} bytes are not whole rows of one chunk of {path}", nameof(rows));
+        var chunk = new byte[chunkRows * rowBytes];
+        rows.CopyTo(chunk);
+        dims[0] = Math.Max(dims[0], (ulong)(start + chunkRows));
+        H5Error.Check(H5D.SetExtent(dataset, dims), "H5Dset_extent", path);
+        using (var fileSpace = new H5Space(H5Error.Check(H5D.GetSpace(dataset), "H5Dget_space", path)))
+        {
+            ulong[] offset = new ulong[dims.Length];
+            offset[0] = (ulong)start;
+            ulong[] count = [(ulong)chunkRows, .. dims[1..]];
+            fileSpace.SelectBlock(offset, count);
+            using var memSpace = H5Space.Simple(count);
+            fixed (byte* p = chunk)
+                H5Error.Check(H5D.Write(dataset, type.Handle, memSpace.Handle, fileSpace.Handle, H5PropertyListHandle.Default, p), "H5Dwrite", path);
+        }
+        dims[0] = (ulong)extent;
+        H5Error.Check(H5D.SetExtent(dataset, dims), "H5Dset_extent", path);
+    }
+
+    /// <summary>
+    /// Reads the last of a dataset's first <paramref name="rows"/> rows in its own type, whatever that is, and drops it:
+    /// libhdf5 reads the whole chunk holding it through the filters, so a chunk that fails its checksum, or cannot be
+    /// decompressed, fails here. Variable-length text is skipped (its heap is outside every chunk and checksum).
+    /// </summary>
+    /// <exception cref="H5Exception">The chunk cannot be read back.</exception>
+    public unsafe void ReadLastRow(string name, long rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        string path = Child(name);
+        using var dataset = H5Error.Check(H5D.Open(Handle, name, H5PropertyListHandle.Default), "H5Dopen2", path);
+        using var type = new H5Type(H5Error.Check(H5D.GetType(dataset), "H5Dget_type", path));
+        if (type.IsVariableString) return;
+        using var fileSpace = new H5Space(H5Error.Check(H5D.GetSpace(dataset), "H5Dget_space", path));
+        var dims = fileSpace.Dims;
+        ulong[] start = new ulong[dims.Length];
+        start[0] = (ulong)(rows - 1);
+        ulong[] count = [1, .. dims[1..]];
+        fileSpace.SelectBlock(start, count);
+        using var memSpace = H5Space.Simple(count);
+        long bytes = type.Size * (long)count.Aggregate(1UL, (a, b) => a * b);
+        var buffer = new byte[bytes];
+        fixed (byte* p = buffer)
+            H5Error.Check(H5D.Read(dataset, type.Handle, memSpace.Handle, fileSpace.Handle, H5PropertyListHandle.Default, p), "H5Dread", path);
     }
 
     internal string Child(string name) => Path.EndsWith('/') ? Path + name : $"{Path}/{name}";

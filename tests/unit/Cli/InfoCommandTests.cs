@@ -97,7 +97,7 @@ public sealed class InfoCommandTests : IDisposable
         code.Should().Be(0, stderr);
         var json = ParseSingleObject(stdout);
         json.GetProperty("num_structures").GetInt64().Should().Be(930);
-        json.GetProperty("datasets").EnumerateArray().Select(d => d.GetProperty("filters").GetString()).Should().AllBe("lzf");
+        json.GetProperty("datasets").EnumerateArray().Select(d => d.GetProperty("filters").GetString()).Should().AllBe("lzf, fletcher32", "every dataset we write carries a checksum");
         json.GetProperty("metadata").GetProperty("compression").GetString().Should().Be("lzf");
     }
 

@@ -11,7 +11,7 @@ public sealed class HDF5DatasetWriterDirectChunkTests : IDisposable
 {
     // Small chunks, so a few hundred structures make dozens of whole chunks per dataset.
     private const long SmallChunkBytes = 4096;
-    // One buffer holds the whole test's rows, so nothing is stored before Complete and then all through H5Dwrite.
+    // One buffer holds the whole test's rows, so nothing is stored before Complete.
     private const long HugeChunkBytes = 1 << 24;
 
     private readonly TempDirectory _dir = new();
@@ -33,10 +33,12 @@ public sealed class HDF5DatasetWriterDirectChunkTests : IDisposable
         for (int i = from; i < to; i++) writer.AddStructure(Samples.Labelled(i));
     }
 
+    /// <summary>The same rows with every one of them through libhdf5's H5Dwrite: lzf is a filter, so no chunk of it is
+    /// stored directly (the comparison is of values, not of compression).</summary>
     private string Reference(int count)
     {
         string path = _dir.File($"reference-{count}.h5");
-        using (var writer = new HDF5DatasetWriter(path, options: Options(HugeChunkBytes)))
+        using (var writer = new HDF5DatasetWriter(path, options: Options(HugeChunkBytes) with { Compression = Compression.Lzf }))
             Write(writer, 0, count);
         return path;
     }
@@ -118,6 +120,33 @@ public sealed class HDF5DatasetWriterDirectChunkTests : IDisposable
         using (var reader = new HDF5DatasetReader(Output))
             reader.Count.Should().Be(150);
         var comparison = DatasetComparer.Compare(original, Output, tolerance: 0);
+        comparison.Equal.Should().BeTrue(comparison.Detail);
+    }
+
+    [Fact]
+    public void EdgeChunk_StoredDirectly_IsPaddedWithZeros()
+    {
+        // 200 structures, 600 position rows in chunks of 4096 / 24 = 170: three whole chunks go through the buffer
+        // first, so the buffer behind the edge chunk's 90 rows holds rows of the chunk before it.
+        using (var writer = new HDF5DatasetWriter(Output, options: Options()))
+            Write(writer, 0, 200);
+        string result = PythonScript.Run("""
+            import sys, h5py, numpy as np
+            with h5py.File(sys.argv[1], "r") as f:
+                d = f["structures/positions"]
+                n, rows_per_chunk = d.shape[0], d.chunks[0]
+                last = d.id.get_num_chunks() - 1
+                assert last * rows_per_chunk < n < (last + 1) * rows_per_chunk, (n, d.chunks, last)
+                _, raw = d.id.read_direct_chunk((last * rows_per_chunk, 0))
+                # The stored chunk ends with its fletcher32 checksum.
+                assert d.fletcher32
+                rows = np.frombuffer(raw[:-4], "<f8").reshape(-1, 3)
+                kept = n - last * rows_per_chunk
+                assert len(rows) == rows_per_chunk and np.array_equal(rows[:kept], d[last * rows_per_chunk:])
+                print(int(np.count_nonzero(rows[kept:])))
+            """, Output);
+        result.Trim().Should().Be("0", "the chunk's bytes past the rows are zeros, never stale memory");
+        var comparison = DatasetComparer.Compare(Reference(200), Output, tolerance: 0);
         comparison.Equal.Should().BeTrue(comparison.Detail);
     }
 }

@@ -252,14 +252,55 @@ public sealed class HDF5DatasetWriterTests : IDisposable
     [Fact]
     public void AddStructure_CloseAtomsAcrossPeriodicBoundary_Warns()
     {
-        using var w = new HDF5DatasetWriter(Output, options: Options());
+        var w = new HDF5DatasetWriter(Output, options: Options());
         // 0.3 Å apart only through the boundary of a 5 Å box (minimum image), 4.7 Å apart directly.
         var s = new Structure([29, 29], [0.1, 1, 1, 4.8, 1, 1], [5, 0, 0, 0, 5, 0, 0, 0, 5], [true, true, true]);
         w.AddStructure(s, -1.0, new double[6]);
-        _warnings.Should().ContainSingle(m => m.Contains("atoms 0 and 1 are 0.300 Å apart"));
-        _warnings.Clear();
         w.AddStructure(s with { Pbc = [false, false, false], Cell = new double[9] }, -1.0, new double[6]);
-        _warnings.Should().BeEmpty("without periodicity the atoms are 4.7 Å apart");
+        // Warnings are worked out on worker threads; Complete delivers every one of them.
+        w.Complete();
+        _warnings.Should().ContainSingle(m => m.Contains("atoms 0 and 1 are 0.300 Å apart"))
+            .Which.Should().StartWith("Structure 0:", "without periodicity the atoms of structure 1 are 4.7 Å apart");
+    }
+
+    [Fact]
+    public void Warnings_ArriveInStructureOrder_ByCheckpointAndComplete()
+    {
+        var close = new Structure([29, 29], [0.1, 1, 1, 4.8, 1, 1], [5, 0, 0, 0, 5, 0, 0, 0, 5], [true, true, true]);
+        var far = close with { Positions = [0.1, 1, 1, 2.6, 1, 1] };
+        var strong = new double[6];
+        strong[4] = 80;
+        var expected = new List<string>();
+        var w = new HDF5DatasetWriter(Output, options: Options());
+        // Enough structures for several batches on the workers; every third has close atoms, every fifth a large force.
+        for (int i = 0; i < 5000; i++)
+        {
+            w.AddStructure(i % 3 == 0 ? close : far, -1.0, i % 5 == 0 ? strong : new double[6]);
+            if (i % 5 == 0) expected.Add($"Structure {i}: large force on atom 1");
+            if (i % 3 == 0) expected.Add($"Structure {i}: atoms 0 and 1 are 0.300 Å apart");
+            if (i == 2500)
+            {
+                w.Checkpoint();
+                _warnings.Should().HaveCount(expected.Count, "a checkpoint delivers the warnings of everything before it");
+            }
+        }
+        w.Complete();
+        _warnings.Should().HaveCount(expected.Count);
+        _warnings.Zip(expected).Should().OnlyContain(p => p.First.StartsWith(p.Second));
+    }
+
+    [Fact]
+    public void Warnings_ReadTheStructureAsAdded_EvenIfTheCallerReusesItsArrays()
+    {
+        var positions = new double[] { 0.1, 1, 1, 4.8, 1, 1 };
+        var s = new Structure([29, 29], positions, [5, 0, 0, 0, 5, 0, 0, 0, 5], [true, true, true]);
+        var w = new HDF5DatasetWriter(Output, options: Options());
+        w.AddStructure(s, -1.0, new double[6]);
+        // The caller moves the atoms apart for its next structure before the check has run.
+        positions[3] = 2.6;
+        w.AddStructure(s, -1.0, new double[6]);
+        w.Complete();
+        _warnings.Should().ContainSingle().Which.Should().StartWith("Structure 0: atoms 0 and 1 are 0.300 Å apart");
     }
 
     [Fact]

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using MlffData.Format;
+
+namespace MlffData.Bench;
+
+/// <summary>
+/// Merging: the benchmark's structures written as two shards, merged by <see cref="DatasetMerger"/> into one file,
+/// against copying the two shard files (the bytes a merge must at least move: read both, write them, fsync), in the
+/// same run. Both from a warm page cache.
+/// </summary>
+internal static class MergeBenchmark
+{
+    internal sealed record Result(string Compression, long InputBytes, double MergeSeconds, double CopySeconds);
+
+    internal static Result Run(List<LabelledStructure> data, string work, string compression, int repeats)
+    {
+        var options = new WriteOptions { Compression = Compression.Parse(compression), Warning = _ => { } };
+        string a = Path.Combine(work, "shard-0.h5"), b = Path.Combine(work, "shard-1.h5");
+        int half = data.Count / 2;
+        using (var w = new HDF5DatasetWriter(a, options: options)) w.AddBatch(data.GetRange(0, half));
+        using (var w = new HDF5DatasetWriter(b, options: options)) w.AddBatch(data.GetRange(half, data.Count - half));
+        long bytes = new FileInfo(a).Length + new FileInfo(b).Length;
+        string merged = Path.Combine(work, "merged.h5");
+        double merge = Median(repeats, () => DatasetMerger.Merge(merged, [a, b], new MergeOptions { Reindex = true, Warning = _ => { } }));
+        double copy = Median(repeats, () =>
+        {
+            // What cp does and what the merge's own end does: the bytes to a new file, then fsync.
+            using var output = new FileStream(merged, FileMode.Create, FileAccess.Write);
+            foreach (var input in new[] { a, b })
+                using (var source = new FileStream(input, FileMode.Open, FileAccess.Read)) source.CopyTo(output, 1 << 20);
+            output.Flush(flushToDisk: true);
+        });
+        return new Result(compression, bytes, merge, copy);
+    }
+
+    private static double Median(int repeats, Action run)
+    {
+        run();
+        var times = new List<double>();
+        for (int i = 0; i < Math.Max(1, repeats); i++)
+        {
+            var clock = Stopwatch.StartNew();
+            run();
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+}

@@ -1,0 +1,60 @@
+namespace MlffData.Format;
+
+// Rows copied from files of this format (merge): a block of structures goes into the columns array by array, with no
+// object per structure and no conversion, since the source already holds exactly what the writer stores.
+public sealed partial class HDF5DatasetWriter
+{
+    /// <summary>
+    /// Adds a block of structures given as dataset rows (see <see cref="RowBlock"/>): the rows are stored as they are,
+    /// splits renumbered after the output's atoms, and the statistics updated. Values are not checked again (the rows
+    /// come from a file this format's reader has checked), only the block's own shape.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The writer was completed, aborted or failed earlier, or it has
+    /// extras (/info, /arrays), which rows do not carry.</exception>
+    /// <exception cref="ArgumentException">The block's ends do not rise to its atom count.</exception>
+    internal void AddRows(RowBlock block)
+    {
+        EnsureOpen();
+        if (_extraColumns.Count > 0)
+            throw new InvalidOperationException("Rows cannot be added to a writer with extras (/info, /arrays); add structures instead");
+        int s = block.Structures, a = block.Atoms;
+        var ends = block.Ends.AsSpan(0, s);
+        long previous = 0;
+        foreach (long end in ends)
+        {
+            if (end < previous) throw new ArgumentException($"The block's structure ends decrease ({previous} then {end})", nameof(block));
+            previous = end;
+        }
+        if (previous != a) throw new ArgumentException($"The block's structure ends stop at {previous}, but it holds {a} atoms", nameof(block));
+        try
+        {
+            _numbers.Add(block.AtomicNumbers.AsSpan(0, a));
+            _positions.Add(block.Positions.AsSpan(0, 3 * a));
+            _forces.Add(block.Forces.AsSpan(0, 3 * a));
+            _cells.Add(block.Cells.AsSpan(0, 9 * s));
+            _pbc.Add(block.Pbc.AsSpan(0, 3 * s));
+            _energy.Add(block.Energy.AsSpan(0, s));
+            _stress.Add(block.Stress.AsSpan(0, 6 * s));
+            _stressMask.Add(block.StressMask.AsSpan(0, s));
+            _indices.Add(block.StructureIndices.AsSpan(0, s));
+            foreach (long end in ends)
+            {
+                _numbersSplits.Add(_atoms + end);
+                _forcesSplits.Add(_atoms + end);
+            }
+        }
+        catch
+        {
+            // The columns may now disagree with each other: nothing written by this writer can be trusted.
+            Fault();
+            throw;
+        }
+        _stats.AddElements(block.AtomicNumbers.AsSpan(0, a));
+        _stats.AddForces(block.Forces.AsSpan(0, 3 * a));
+        foreach (double energy in block.Energy.AsSpan(0, s)) _stats.AddEnergy(energy);
+        _atoms += a;
+        _structures += s;
+        _added += s;
+        StartWritebackEvery();
+    }
+}
