@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MlffData.Converters.Pickle;
 using MlffData.Format;
 using MlffData.Python;
 
@@ -6,9 +7,11 @@ namespace MlffData.Converters;
 
 /// <summary>
 /// Reads structures through ASE itself, in this process (the embedded CPython): ASE pickles, loaded safely unless the
-/// caller opts out (src/MlffData/PythonScripts/safe_pickle.py), and every format <c>ase.io.iread</c> reads (traj,
-/// extxyz, cif, POSCAR, db, ...), streamed (ase_frames.py). Labels come from each Atoms' calculator or from the keys
-/// in <see cref="SourceKeys"/>; each structure crosses into .NET as a few byte arrays, never one object per atom.
+/// caller opts out (src/MlffData/PythonScripts/safe_pickle.py; a safe load is done natively by
+/// <see cref="AsePickleReader"/> when the file holds nothing it does not model, with the same results and messages),
+/// and every format <c>ase.io.iread</c> reads (traj, extxyz, cif, POSCAR, db, ...), streamed (ase_frames.py). Labels
+/// come from each Atoms' calculator or from the keys in <see cref="SourceKeys"/>; each structure crosses into .NET as
+/// a few byte arrays, never one object per atom.
 /// </summary>
 /// <remarks>
 /// The GIL is held for one structure at a time, so other threads may use Python between structures. Errors become
@@ -19,7 +22,9 @@ public static partial class AseReader
 {
     /// <summary>
     /// The structures of an ASE pickle (one Atoms, or a list or tuple of them). The pickle is loaded whole (the
-    /// format cannot be streamed); structures are converted one at a time. Starts Python on first use.
+    /// format cannot be streamed). A safe load is native (<see cref="AsePickleReader"/>, no Python) unless the file
+    /// holds something the native reader does not model; then, and for an unsafe load, Python reads it (started on
+    /// first use) and structures are converted one at a time.
     /// </summary>
     /// <param name="path">The pickle file.</param>
     /// <param name="keys">Label keys and extras to keep; null for the defaults.</param>
@@ -29,9 +34,40 @@ public static partial class AseReader
     /// <exception cref="PythonNotFoundException">No interpreter with ASE was found.</exception>
     public static IEnumerable<SourceFrame> ReadPickle(string path, SourceKeys? keys = null, bool allowUnsafe = false, string? python = null)
     {
+        if (allowUnsafe) return ReadPickleWithPython(path, keys, true, python);
+        return NativeOrPython(path, keys, python);
+    }
+
+    /// <summary>The Python path of <see cref="ReadPickle"/> (safe_pickle.py), whatever the native reader could do.</summary>
+    internal static IEnumerable<SourceFrame> ReadPickleWithPython(string path, SourceKeys? keys, bool allowUnsafe, string? python)
+    {
         var arguments = Arguments(keys);
         arguments["allow_unsafe"] = allowUnsafe;
         return Stream(path, "safe_pickle", arguments, python, "");
+    }
+
+    // The native reader decodes the whole file before the first frame, so a file it does not model goes to Python
+    // whole; the same checks and messages either way.
+    private static IEnumerable<SourceFrame> NativeOrPython(string path, SourceKeys? keys, string? python)
+    {
+        (List<SourceFrame> Frames, ConversionException? Error)? native;
+        try
+        {
+            native = AsePickleReader.Decode(path, keys);
+        }
+        catch (PickleNotSupportedException)
+        {
+            native = null;
+        }
+        if (native is not { } decoded)
+        {
+            foreach (var frame in ReadPickleWithPython(path, keys, false, python))
+                yield return frame;
+            yield break;
+        }
+        foreach (var frame in decoded.Frames)
+            yield return frame;
+        if (decoded.Error is not null) throw decoded.Error;
     }
 
     /// <summary>
@@ -182,9 +218,8 @@ public static partial class AseReader
         switch (e.TypeName)
         {
             // Ours (ase_frames.LabelError, safe_pickle.FrameError): "structure N: FIELD: detail" or "FIELD: detail".
-            case "LabelError" or "FrameError" when OurError().Match(e.PythonMessage) is { Success: true } m:
-                int? at = m.Groups[1].Success ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
-                return new ConversionException(path, at, m.Groups[2].Value, m.Groups[3].Value, e);
+            case "LabelError" or "FrameError" when Ours(path, e.PythonMessage, e) is { } ours:
+                return ours;
             case "UnsafePickleError" or "UnpicklingError":
                 return new ConversionException(path, null, null, e.PythonMessage, e);
             case "FileNotFoundError" or "PermissionError" or "IsADirectoryError":
@@ -196,6 +231,24 @@ public static partial class AseReader
                 // ASE's own reader failed on the structure it was reading.
                 return new ConversionException(path, index, null, $"ASE cannot read it: {e.Message}{hint}", e);
         }
+    }
+
+    /// <summary>
+    /// The <see cref="ConversionException"/> a LabelError or FrameError (index, field, detail) raised in Python becomes
+    /// through <see cref="Translate"/>, for readers that make the same checks natively; null when Translate would not
+    /// parse the message (it then reports it as ASE's own error).
+    /// </summary>
+    internal static ConversionException? FromLabelError(string path, int? index, string field, string detail, Exception? inner = null)
+    {
+        return Ours(path, (index is { } i ? $"structure {i}: " : "") + $"{field}: {detail}", inner);
+    }
+
+    // "structure N: FIELD: detail" or "FIELD: detail" as a ConversionException; null for another shape.
+    private static ConversionException? Ours(string path, string message, Exception? inner)
+    {
+        if (OurError().Match(message) is not { Success: true } m) return null;
+        int? at = m.Groups[1].Success ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+        return new ConversionException(path, at, m.Groups[2].Value, m.Groups[3].Value, inner);
     }
 
     [GeneratedRegex(@"^(?:structure (\d+): )?([^:]+): (.*)$", RegexOptions.Singleline)]

@@ -1,3 +1,4 @@
+using MlffData.Converters.Pickle;
 using MlffData.Python;
 
 namespace MlffData.Converters;
@@ -5,7 +6,8 @@ namespace MlffData.Converters;
 /// <summary>
 /// Labels kept apart from the structures, as the seed's converter took them (<c>-l labels.pkl</c>): a pickle of a dict
 /// with "energies", "forces" and optionally "stresses", or of a tuple (energies, forces[, stresses]), one entry per
-/// structure in the structures' order. Loaded with the same safe unpickler as structure pickles.
+/// structure in the structures' order. Loaded with the same safe reader as structure pickles (native, or Python's
+/// safe_pickle.py for what the native reader does not model).
 /// </summary>
 public sealed class LabelsPickle
 {
@@ -36,6 +38,25 @@ public sealed class LabelsPickle
     /// <param name="python">The interpreter to embed, or null to discover one.</param>
     /// <exception cref="ConversionException">The file is not a labels pickle, or energies, forces and stresses differ in count.</exception>
     public static LabelsPickle Read(string path, bool allowUnsafe = false, string? python = null)
+    {
+        if (!allowUnsafe)
+        {
+            try
+            {
+                // Read natively when the file holds nothing the native reader does not model; the same checks and messages.
+                var (e, f, s) = AsePickleReader.ReadLabels(path);
+                return Checked(path, e, f, s);
+            }
+            catch (PickleNotSupportedException)
+            {
+                // Read through Python below.
+            }
+        }
+        return ReadWithPython(path, allowUnsafe, python);
+    }
+
+    /// <summary>The Python path of <see cref="Read"/> (safe_pickle.labels), whatever the native reader could do.</summary>
+    internal static LabelsPickle ReadWithPython(string path, bool allowUnsafe, string? python)
     {
         PythonInterpreter.Get(python);
         double[] energies;
@@ -73,6 +94,11 @@ public sealed class LabelsPickle
                 throw AseReader.Translate(path, e, null);
             }
         }
+        return Checked(path, energies, forces, stresses);
+    }
+
+    private static LabelsPickle Checked(string path, double[] energies, double[][] forces, double[]?[]? stresses)
+    {
         if (forces.Length != energies.Length)
             throw new ConversionException(path, null, "forces", $"Number of forces ({forces.Length}) doesn't match number of energies ({energies.Length})");
         if (stresses is not null && stresses.Length != energies.Length)
