@@ -18,4 +18,16 @@ internal static class CliOptions
         AllowMultipleArgumentsPerToken = false,
         Arity = ArgumentArity.ZeroOrMore,
     };
+
+    /// <summary>--file-locking on|off|best-effort: libhdf5's flock on the output (our own lock file is always taken).</summary>
+    internal static Option<string?> FileLocking()
+    {
+        var option = new Option<string?>("--file-locking")
+        {
+            Description = "libhdf5's lock on the output: on, off or best-effort (default: HDF5_USE_FILE_LOCKING, else on; the variable wins when both are set). " +
+                          "Our own OUTPUT.lock file, which keeps a second writer out, is taken in every mode",
+        };
+        option.AcceptOnlyFromAmong("on", "off", "best-effort");
+        return option;
+    }
 }

@@ -42,12 +42,7 @@ internal static class ConvertCommand
         var metadata = CliOptions.Metadata();
         var append = new Option<bool>("--append") { Description = "Append to the output instead of replacing it" };
         var noValidate = new Option<bool>("--no-validate") { Description = "Skip value checks (NaN/Inf, atomic numbers, cells)" };
-        var fileLocking = new Option<string?>("--file-locking")
-        {
-            Description = "libhdf5's lock on the output: on, off or best-effort (default: HDF5_USE_FILE_LOCKING, else on; the variable wins when both are set). " +
-                          "Our own OUTPUT.lock file, which keeps a second writer out, is taken in every mode",
-        };
-        fileLocking.AcceptOnlyFromAmong("on", "off", "best-effort");
+        var fileLocking = CliOptions.FileLocking();
         var noProgress = CliOptions.NoProgress();
         var verbose = CliOptions.Verbose();
 

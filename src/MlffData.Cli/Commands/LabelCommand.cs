@@ -43,12 +43,7 @@ internal static class LabelCommand
         compression.AcceptOnlyFromAmong("gzip", "lzf", "none");
         var level = new Option<int>("--compression-level") { Description = "gzip level 1-9", DefaultValueFactory = _ => 4 };
         var metadata = CliOptions.Metadata();
-        var fileLocking = new Option<string?>("--file-locking")
-        {
-            Description = "libhdf5's lock on the output: on, off or best-effort (default: HDF5_USE_FILE_LOCKING, else on; the variable wins when both are set). " +
-                          "Our own OUTPUT.lock file, which keeps a second writer out, is taken in every mode",
-        };
-        fileLocking.AcceptOnlyFromAmong("on", "off", "best-effort");
+        var fileLocking = CliOptions.FileLocking();
         var noProgress = CliOptions.NoProgress();
         var verbose = CliOptions.Verbose();
 

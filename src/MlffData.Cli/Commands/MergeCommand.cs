@@ -31,12 +31,7 @@ internal static class MergeCommand
             if (r.GetValueOrDefault<int?>() is < 1 or > 9) r.AddError("--compression-level must be 1-9");
         });
         var metadata = CliOptions.Metadata();
-        var fileLocking = new Option<string?>("--file-locking")
-        {
-            Description = "libhdf5's lock on the output: on, off or best-effort (default: HDF5_USE_FILE_LOCKING, else on; the variable wins when both are set). " +
-                          "Our own OUTPUT.lock file, which keeps a second writer out, is taken in every mode",
-        };
-        fileLocking.AcceptOnlyFromAmong("on", "off", "best-effort");
+        var fileLocking = CliOptions.FileLocking();
         var noProgress = CliOptions.NoProgress();
         var verbose = CliOptions.Verbose();
 
