@@ -53,15 +53,24 @@ public static class CheckpointJournal
         string temporary = journal + ".tmp";
         var header = new Header(entry.Structures, entry.Atoms,
             [.. tails.Select(t => new TailHeader(t.Dataset, t.Start, t.Bytes?.Length, t.Strings))]);
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        try
         {
-            stream.Write(JsonSerializer.SerializeToUtf8Bytes(header));
-            stream.WriteByte((byte)'\n');
-            foreach (var tail in tails)
-                if (tail.Bytes is not null) stream.Write(tail.Bytes);
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+            {
+                stream.Write(JsonSerializer.SerializeToUtf8Bytes(header));
+                stream.WriteByte((byte)'\n');
+                foreach (var tail in tails)
+                    if (tail.Bytes is not null) stream.Write(tail.Bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, journal, overwrite: true);
         }
-        File.Move(temporary, journal, overwrite: true);
+        catch
+        {
+            // A full disk: the previous journal still stands; the half-written new one must not.
+            File.Delete(temporary);
+            throw;
+        }
         Posix.FsyncDirectory(System.IO.Path.GetDirectoryName(journal)!);
     }
 

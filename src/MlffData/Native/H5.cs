@@ -10,6 +10,9 @@ internal static partial class H5
     [LibraryImport(Library, EntryPoint = "H5open")]
     internal static partial int Open();
 
+    [LibraryImport(Library, EntryPoint = "H5dont_atexit")]
+    internal static partial int DontAtExit();
+
     [LibraryImport(Library, EntryPoint = "H5get_libversion")]
     internal static partial int GetLibVersion(out uint major, out uint minor, out uint release);
 

@@ -60,6 +60,10 @@ public static class Hdf5Library
                     $"Install it with 'apt-get install libhdf5-103-1' or set {PathVariable} to the library file.");
 
             NativeLibraryResolver.Register(H5.Library, handle);
+            // No libhdf5 clean-up at process exit: we close every file ourselves, and a file whose close failed (a full
+            // disk) makes that clean-up crash with SIGSEGV in H5F__close_cb after our error was printed (measured).
+            // It must precede the first call that initialises the library.
+            H5Error.Check(H5.DontAtExit(), "H5dont_atexit");
             H5Error.Check(H5.Open(), "H5open");
             // Errors are walked and thrown by H5Error; the library must not also print them to stderr.
             H5Error.Check(H5E.SetAuto(H5E.Default, 0, 0), "H5Eset_auto2");
