@@ -83,62 +83,30 @@ public static class DatasetVerifier
     private static long ReadAll(H5File file, string relative, H5DatasetDescription description, DatasetStatistics stats, List<string> problems)
     {
         string name = "/" + relative;
+        // The values the statistics need are looked at as they pass; everything else is read and dropped.
+        string energy = $"{FormatNames.Labels}/{FormatNames.Energy}", forces = $"{FormatNames.Labels}/{FormatNames.Forces}",
+            numbers = $"{FormatNames.Structures}/{FormatNames.AtomicNumbers}";
         Func<long, long, object> read;
         IDisposable dataset;
         long rows, step;
         switch (description.DType)
         {
             case "float64":
-            {
-                var d = file.OpenDataset<double>(relative);
-                (dataset, rows, step) = (d, d.Rows, Step(d));
-                bool energy = relative == $"{FormatNames.Labels}/{FormatNames.Energy}";
-                read = (start, n) =>
-                {
-                    var values = d.Read(start, n);
-                    if (energy) foreach (var e in values) stats.AddEnergy(e);
-                    return values;
-                };
+                (dataset, rows, step, read) = Typed(file.OpenDataset<double>(relative), relative == energy ? v => { foreach (var e in v) stats.AddEnergy(e); } : null);
                 break;
-            }
             case "float32":
-            {
-                var d = file.OpenDataset<float>(relative);
-                (dataset, rows, step) = (d, d.Rows, Step(d));
-                bool forces = relative == $"{FormatNames.Labels}/{FormatNames.Forces}";
-                read = (start, n) =>
-                {
-                    var values = d.Read(start, n);
-                    if (forces) stats.AddForces(values);
-                    return values;
-                };
+                (dataset, rows, step, read) = Typed(file.OpenDataset<float>(relative), relative == forces ? v => stats.AddForces(v) : null);
                 break;
-            }
             case "int64":
-            {
-                var d = file.OpenDataset<long>(relative);
-                (dataset, rows, step) = (d, d.Rows, Step(d));
-                bool numbers = relative == $"{FormatNames.Structures}/{FormatNames.AtomicNumbers}";
-                read = (start, n) =>
-                {
-                    var values = d.Read(start, n);
-                    if (numbers) stats.AddElements(values);
-                    return values;
-                };
+                (dataset, rows, step, read) = Typed(file.OpenDataset<long>(relative), relative == numbers ? v => stats.AddElements(v) : null);
                 break;
-            }
             case "bool":
-            {
-                var d = file.OpenDataset<bool>(relative);
-                (dataset, rows, step) = (d, d.Rows, Step(d));
-                read = (start, n) => d.Read(start, n);
+                (dataset, rows, step, read) = Typed<bool>(file.OpenDataset<bool>(relative), null);
                 break;
-            }
             case "string":
             {
                 var d = file.OpenStringDataset(relative);
-                (dataset, rows, step) = (d, d.Rows, d.ChunkRows > 0 ? d.ChunkRows : ContiguousRows);
-                read = (start, n) => d.Read(start, n);
+                (dataset, rows, step, read) = (d, d.Rows, Step(d), (start, n) => d.Read(start, n));
                 break;
             }
             default:
@@ -166,6 +134,15 @@ public static class DatasetVerifier
     }
 
     private static long Step(H5ExtensibleDataset dataset) => dataset.ChunkRows > 0 ? dataset.ChunkRows : ContiguousRows;
+
+    /// <summary>A numeric dataset read a block at a time, each block shown to observe (when given).</summary>
+    private static (IDisposable, long, long, Func<long, long, object>) Typed<T>(H5Dataset<T> dataset, Action<T[]>? observe) where T : unmanaged =>
+        (dataset, dataset.Rows, Step(dataset), (start, n) =>
+        {
+            var values = dataset.Read(start, n);
+            observe?.Invoke(values);
+            return values;
+        });
 
     /// <summary>The statistics /metadata records against those of the values just read (a file written by another tool
     /// may have none; then there is nothing to compare).</summary>

@@ -208,37 +208,12 @@ internal static class H5FileInspection
         if (count == 0) return;
         if (count > MaxAttributes)
             throw new RejectedException(path, $"has {count} attributes, more than {MaxAttributes}");
-        var names = new List<string>((int)count);
-        var gc = GCHandle.Alloc(names);
-        try
-        {
-            ulong index = 0;
-            H5Error.Check(H5A.Iterate(obj, H5L.IndexName, H5L.IterInc, ref index, &CollectAttribute, (void*)GCHandle.ToIntPtr(gc)), "H5Aiterate2", path);
-        }
-        finally
-        {
-            gc.Free();
-        }
+        var names = new H5Attributes(obj, path).Names;
         foreach (var name in names)
         {
             using var attribute = H5Error.Check(H5A.Open(obj, name, H5PropertyListHandle.Default), "H5Aopen", $"{path} attribute {name}");
             using var type = new H5Type(H5Error.Check(H5A.GetType(attribute), "H5Aget_type", $"{path} attribute {name}"));
             CheckType(type, path, $"has attribute '{name}' of");
-        }
-    }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe int CollectAttribute(long obj, byte* name, void* info, void* data)
-    {
-        // Runs inside libhdf5: never let an exception unwind through native frames.
-        try
-        {
-            ((List<string>)GCHandle.FromIntPtr((nint)data).Target!).Add(Marshal.PtrToStringUTF8((nint)name) ?? "");
-            return 0;
-        }
-        catch
-        {
-            return -1;
         }
     }
 
