@@ -92,6 +92,8 @@ public static class LabelingJob
         var frames = InputReader.Read(input, options.Input with { LabelsPath = null }, out var fraction);
         var writer = new HDF5DatasetWriter(output, resuming ? WriteMode.Append : WriteMode.Overwrite, options.Write);
         long labelled = 0, failed = 0, alreadyDone = 0, sinceCheckpoint = 0;
+        // A resumed run's output is already at its target.
+        bool checkpointed = resuming;
         var lastCheckpoint = Stopwatch.StartNew();
         bool interrupted = false;
         var batch = new List<SourceFrame>(options.BatchSize);
@@ -162,9 +164,13 @@ public static class LabelingJob
                     failed++;
                 }
                 progress?.Invoke(fraction(), labelled);
-                if (sinceCheckpoint >= options.CheckpointEvery || lastCheckpoint.Elapsed >= options.CheckpointInterval)
+                // The first checkpoint comes after the first batch with a labelled structure: from then on OUT exists and
+                // a killed run resumes instead of starting again, whatever the checkpoint interval.
+                bool first = !checkpointed && sinceCheckpoint > 0;
+                if (first || sinceCheckpoint >= options.CheckpointEvery || lastCheckpoint.Elapsed >= options.CheckpointInterval)
                 {
                     writer.Checkpoint(Record());
+                    checkpointed = true;
                     sinceCheckpoint = 0;
                     lastCheckpoint.Restart();
                 }
