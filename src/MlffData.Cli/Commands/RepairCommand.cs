@@ -24,8 +24,13 @@ internal static class RepairCommand
             try
             {
                 if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+                // A writer still at work on the file holds its lock: refused, naming it. A lock left by a killed one
+                // is taken over, and released below, so nothing of that writer is left.
+                using var writerLock = OutputLock.Acquire(path);
                 if (!HDF5DatasetWriter.NeedsRecovery(path))
                 {
+                    // A journal the killed writer had not finished renaming into place.
+                    CheckpointJournal.Delete(path);
                     using var reader = new HDF5DatasetReader(path);
                     Console.Out.WriteLine($"{result.GetValue(file)}: nothing to repair ({reader.Count:N0} structures, {reader.NumAtoms:N0} atoms)");
                     return 0;

@@ -84,6 +84,10 @@ public sealed partial class HDF5DatasetWriter
                 ?? throw new DatasetFormatException(path, $"/{FormatNames.Metadata}", $"has no {FormatNames.NumStructures} and the file has no journal, so its committed structures are unknown");
             using var structuresGroup = file.OpenGroup(FormatNames.Structures);
             using var labels = file.OpenGroup(FormatNames.Labels);
+            // The partial last chunks as they were committed, first: appending rewrote them, and libhdf5 may have given
+            // the space of the committed copy to something else (see CheckpointJournal), so even the committed splits
+            // may not read back until they are written again.
+            foreach (var tail in tails) RestoreTail(file, tail);
             long splitRows;
             using (var splits = structuresGroup.OpenDataset<long>(FormatNames.AtomicNumbersSplits))
             {
@@ -122,9 +126,7 @@ public sealed partial class HDF5DatasetWriter
                 }
                 bool changed = dropped != 0 || recorded != structures;
                 foreach (var (group, name, rows) in cut) changed |= group.SetRows(name, rows);
-                // The partial last chunks as they were committed: appending rewrote them, and libhdf5 may have given
-                // the space of the committed copy to something else (see CheckpointJournal).
-                foreach (var tail in tails) RestoreTail(file, tail);
+                changed |= tails.Count > 0;
                 // The tail of what is kept is what a kill may have hit: read it back, so a torn chunk is found now.
                 foreach (var (group, name, rows) in cut) CheckTail(path, group, name, rows);
                 if (changed)

@@ -57,7 +57,7 @@ public sealed partial class HDF5DatasetWriter
     /// <exception cref="OutputLockedException">Another writer holds the output.</exception>
     private (long Structures, long Atoms, string Created, DatasetStatistics Stats) OpenExisting()
     {
-        TakeOutputLock();
+        // The caller took the output lock already: the recovery before this must not touch a file a writer is using.
         using (var fileAccess = FileAccessList())
             _file = Own(OpenHdf5(() => H5File.Open(_writePath, readOnly: false, fileAccess ?? H5PropertyListHandle.Default)));
         DatasetLayout.RejectUnsafeFeatures(_file, Path);

@@ -80,6 +80,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         {
             if (_inPlace)
             {
+                TakeOutputLock();
                 // A journal, or rows past num_structures, mean a writer was killed on this file: back to its last
                 // checkpoint first, so the rows added now follow committed ones.
                 if (NeedsRecovery(Path))

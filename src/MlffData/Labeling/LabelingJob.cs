@@ -70,6 +70,8 @@ public static class LabelingJob
         bool resuming = exists && options.Resume;
         if (resuming)
         {
+            // Under the output's lock: a run still writing it is refused, naming it, before anything is cut.
+            using var writerLock = OutputLock.Acquire(output);
             recovered = HDF5DatasetWriter.RecoverToCheckpoint(output).Dropped;
             ReadProgress(output, input, fingerprint, options.Calculator, arguments, options.Shard, done, errors);
         }
