@@ -76,7 +76,7 @@ public sealed partial class HDF5DatasetWriter
         var journal = CheckpointJournal.Read(path);
         var tails = CheckpointJournal.ReadTails(path);
         long structures, atoms, dropped;
-        using (var file = H5File.Open(path, readOnly: false))
+        using (var file = OpenForRecovery(path, journal is not null))
         {
             using var metadata = file.OpenGroup(FormatNames.Metadata);
             long? recorded = metadata.Attributes.Contains(FormatNames.NumStructures) && metadata.Attributes.Get(FormatNames.NumStructures) is long n && n >= 0 ? n : null;
@@ -148,6 +148,36 @@ public sealed partial class HDF5DatasetWriter
         }
         CheckpointJournal.Delete(path);
         return (structures, atoms, dropped);
+    }
+
+    /// <summary>
+    /// Opens a file to recover it. A writer killed while its file was growing can leave the file shorter than the size
+    /// its superblock records (libhdf5: "truncated file: eof = N, ..., stored_eof = M"), which libhdf5 refuses to open;
+    /// the missing bytes lie past everything the last checkpoint made durable, so, for a file with a journal, the file
+    /// is extended with zeros to the recorded size and opened again. What those bytes should have held is cut anyway.
+    /// </summary>
+    private static H5File OpenForRecovery(string path, bool journaled)
+    {
+        try
+        {
+            return H5File.Open(path, readOnly: false);
+        }
+        catch (H5Exception e) when (journaled && TruncatedTo(e.Message) is long recorded && recorded > new FileInfo(path).Length)
+        {
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write))
+            {
+                stream.SetLength(recorded);
+                stream.Flush(flushToDisk: true);
+            }
+            return H5File.Open(path, readOnly: false);
+        }
+    }
+
+    /// <summary>The size a "truncated file" error says the superblock records, or null for any other error.</summary>
+    private static long? TruncatedTo(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"truncated file: eof = \d+.*?stored_eof = (\d+)");
+        return match.Success && long.TryParse(match.Groups[1].Value, out long size) ? size : null;
     }
 
     private static void RestoreTail(H5File file, CheckpointJournal.Tail tail)
