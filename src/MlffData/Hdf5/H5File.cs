@@ -94,6 +94,13 @@ public sealed class H5File : H5Group
         return *(int*)handle;
     }
 
+    /// <summary>
+    /// Sets the file's end of allocation to the larger of it and the file's size, plus increment bytes (h5clear
+    /// --increment): after a crash, blocks the file's own metadata points at may lie past the end of allocation its
+    /// superblock recorded, and libhdf5 refuses to touch them ("addr overflow") until it is moved.
+    /// </summary>
+    public void IncrementFileSize(ulong increment) => H5Error.Check(H5F.IncrementFileSize(Handle, increment), "H5Fincrement_filesize", FileName);
+
     /// <summary>Size of the file in bytes as the library sees it.</summary>
     public long Size
     {

@@ -37,4 +37,7 @@ internal static partial class H5F
 
     [LibraryImport(H5.Library, EntryPoint = "H5Fget_filesize")]
     internal static partial int GetFileSize(H5FileHandle file, out ulong size);
+
+    [LibraryImport(H5.Library, EntryPoint = "H5Fincrement_filesize")]
+    internal static partial int IncrementFileSize(H5LocationHandle file, ulong increment);
 }
