@@ -136,6 +136,8 @@ internal static class ConvertCommand
                 }
                 progress.Report(fraction(), writer.Count - before);
             }
+            // ASE refuses an input without a single structure ("Empty file"); a conversion of nothing is a mistake.
+            if (counts.Structures == 0) throw new ConversionException(request.Input, null, null, "the file holds no structure (it is empty or blank)");
             var metadata = new Dictionary<string, object?>(request.Metadata);
             if (request.SkipUnlabelled) metadata["skipped_unlabelled"] = (long)counts.Skipped.Count;
             writer.Complete(metadata);

@@ -151,8 +151,6 @@ public sealed class ExtxyzReader : IDisposable
             var frame = ReadFrame(index);
             if (frame is null)
             {
-                // ASE refuses an input without a single structure ("Empty file"); a dataset of none is no conversion.
-                if (index == 0) throw new ConversionException(_file, null, null, "the file holds no structure (it is empty or blank)");
                 ThrowIfKeyNeverFound();
                 yield break;
             }
