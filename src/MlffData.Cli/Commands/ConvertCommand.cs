@@ -122,7 +122,8 @@ internal static class ConvertCommand
                 {
                     if (!request.SkipUnlabelled)
                         throw new ConversionException(request.Input, frame.Index, frame.Energy is null ? "energy" : "forces",
-                            $"structure has no {(frame.Energy is null ? "energy" : "forces")} label (pass --skip-unlabelled to leave such structures out)");
+                            $"structure has no {(frame.Energy is null ? "energy" : "forces")} label (pass --skip-unlabelled to leave such structures out)",
+                            line: Line(frame));
                     counts.Skip(frame.Index);
                     continue;
                 }
@@ -132,7 +133,7 @@ internal static class ConvertCommand
                 }
                 catch (ValidationException e)
                 {
-                    throw new ConversionException(request.Input, frame.Index, e.Field, e.Reason, e);
+                    throw new ConversionException(request.Input, frame.Index, e.Field, e.Reason, e, Line(frame));
                 }
                 progress.Report(fraction(), writer.Count - before);
             }
@@ -167,4 +168,7 @@ internal static class ConvertCommand
         Console.WriteLine($"  {writer.Compression} compression: {ByteSize.Format(size)}, {100.0 * size / Math.Max(1, raw):F1}% of uncompressed ({ByteSize.Format(raw)}), {clock.Elapsed.TotalSeconds:F2} s");
         return 0;
     }
+
+    /// <summary>Where the structure starts in a text input (its atom-count line), for the error; null when unknown.</summary>
+    private static long? Line(SourceFrame frame) => frame.Line > 0 ? frame.Line : null;
 }

@@ -57,7 +57,7 @@ public sealed class ConvertCommandTests : IDisposable
         string input = WriteInput("bad.extxyz", Good(-1), Good(-2), Good(double.NaN), Good(-4));
         var (code, stdout, stderr) = CliRunner.Run("convert", "-i", input, "-o", Output);
         code.Should().Be(1);
-        stderr.Trim().Should().Be($"error: {input}: structure 2: energy: Invalid energy: NaN");
+        stderr.Trim().Should().Be($"error: {input}:11: structure 2: energy: Invalid energy: NaN");
         stderr.Should().NotContain(" at ", "no stack trace without -v");
         File.Exists(Output).Should().BeFalse();
         File.Exists(Output + HDF5DatasetWriter.PartialSuffix).Should().BeFalse();
@@ -69,7 +69,7 @@ public sealed class ConvertCommandTests : IDisposable
         string input = WriteInput("bad.extxyz", Good(-1), Good(double.PositiveInfinity));
         var (code, _, stderr) = CliRunner.Run("convert", "-i", input, "-o", Output, "-v");
         code.Should().Be(1);
-        stderr.Should().StartWith($"error: {input}: structure 1: energy: Invalid energy: Inf").And.Contain(" at MlffData.");
+        stderr.Should().StartWith($"error: {input}:6: structure 1: energy: Invalid energy: Inf").And.Contain(" at MlffData.");
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class ConvertCommandTests : IDisposable
         string input = WriteInput("noforces.extxyz", Good(-1), Frame("energy=-2.0 Properties=species:S:1:pos:R:3", "H 0 0 0", "H 0.8 0 0"));
         var (code, _, stderr) = CliRunner.Run("convert", "-i", input, "-o", Output);
         code.Should().Be(1);
-        stderr.Trim().Should().Be($"error: {input}: structure 1: forces: structure has no forces label (pass --skip-unlabelled to leave such structures out)");
+        stderr.Trim().Should().Be($"error: {input}:6: structure 1: forces: structure has no forces label (pass --skip-unlabelled to leave such structures out)");
     }
 
     [Fact]
