@@ -61,11 +61,11 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
     /// <summary>Marks n elements of the span from <see cref="Reserve"/> as added.</summary>
     internal void Commit(int n) => _count += n;
 
-    /// <summary>When the buffer is full: hands its whole chunks to the compressor; rows short of a chunk stay.</summary>
+    /// <summary>When the buffer is full: stores its whole chunks (or hands them to the compressor); rows short of a
+    /// chunk stay.</summary>
     private protected override void FlushFull()
     {
-        if (_compressor is not null) SubmitChunks(EnsureDataset(whole: true), lastPartial: false);
-        else if (_direct) WriteWholeChunks(EnsureDataset(whole: true), lastPartial: false);
+        if (_compressor is not null || _direct) StoreChunks(EnsureDataset(whole: true), lastPartial: false);
         else Flush(whole: true);
     }
 
@@ -75,67 +75,22 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
         filters is { Shuffle: false, DeflateLevel: 0, Lzf: false } && filters.OtherFilters is not { Count: > 0 };
 
     /// <summary>
-    /// Stores the buffer's whole chunks as they are, after writing through libhdf5 the rows that complete a partial
-    /// last chunk in the file; rows short of a chunk stay buffered, or with lastPartial are stored as a chunk padded
-    /// with zeros. libhdf5 would write such an edge chunk at full size too, but first fill all of it with the fill
-    /// value in a fresh buffer: a few percent of an uncompressed write.
-    /// </summary>
-    private void WriteWholeChunks(H5Dataset<T> dataset, bool lastPartial)
-    {
-        long chunkRows = dataset.ChunkRows;
-        // A chunk stored directly replaces the whole chunk, so one that already holds rows is completed normally.
-        int head = (int)Math.Min(_count / RowLength, (chunkRows - dataset.Rows % chunkRows) % chunkRows);
-        WriteBuffered(head);
-        int rows = _count / RowLength;
-        int chunks = (int)((rows + (lastPartial ? chunkRows - 1 : 0)) / chunkRows);
-        int chunkLength = (int)(chunkRows * RowLength);
-        if (chunks == 0 || (long)chunks * chunkLength > _buffer.Length)
-        {
-            // Nothing whole (a buffer smaller than one chunk), or a padded chunk would not fit in the buffer (an
-            // appended file's chunks larger than ours): the rows go through libhdf5.
-            if (head == 0 || lastPartial) WriteBuffered(rows);
-            return;
-        }
-        for (int c = 0; c < chunks; c++)
-        {
-            long index = dataset.Rows / chunkRows;
-            int rowsHere = (int)Math.Min(chunkRows, rows - c * chunkRows);
-            var chunk = _buffer.AsSpan(c * chunkLength, chunkLength);
-            // Never-written (or stale) buffer space past the rows: zeros on disk, not old bytes of this process.
-            chunk[(rowsHere * RowLength)..].Clear();
-            // The extent grows first (the chunk must lie within it); a rollback shrinks it like any other rows.
-            dataset.Resize(dataset.Rows + rowsHere);
-            var bytes = MemoryMarshal.AsBytes(chunk);
-            if (_checksum)
-            {
-                _checksummed ??= GC.AllocateUninitializedArray<byte>(bytes.Length + Fletcher32.Length);
-                dataset.WriteChunk(index, _checksummed.AsSpan(0, Fletcher32.CopyWithChecksum(bytes, _checksummed)));
-            }
-            else
-            {
-                dataset.WriteChunk(index, bytes);
-            }
-        }
-        Consume((int)Math.Min(rows, chunks * chunkRows));
-    }
-
-    /// <summary>
-    /// Hands every buffered row to the compressor, the last rows as a chunk padded to full size (libhdf5 stores an
-    /// edge chunk at full size too); the caller drains the compressor to have them in the file. Without filters the
-    /// rows are stored directly the same way.
+    /// Writes every buffered row: those ending a partial last chunk, then whole chunks, padded with zeros to full size.
     /// </summary>
     private protected override void FlushBuffered(bool whole)
     {
-        if (_compressor is not null) SubmitChunks(EnsureDataset(whole), lastPartial: true);
-        else if (_direct) WriteWholeChunks(EnsureDataset(whole), lastPartial: true);
+        if (_compressor is not null || _direct) StoreChunks(EnsureDataset(whole), lastPartial: true);
         else base.FlushBuffered(whole);
     }
 
     /// <summary>
-    /// Submits the buffer's whole chunks (and with lastPartial the rows after them), after writing through libhdf5
-    /// the rows that complete a partial last chunk in the file (left by an appended file or a checkpoint).
+    /// Stores the buffer's whole chunks (and with lastPartial the rows after them, as a chunk padded with zeros) with
+    /// H5Dwrite_chunk, after writing through libhdf5 the rows that complete a partial last chunk in the file (left by
+    /// an appended file or a checkpoint): as they are with their checksum, or compressed on the compressor's workers
+    /// (the caller drains it). Rows short of a chunk stay buffered without lastPartial. libhdf5 stores an edge chunk at
+    /// full size too, but would first fill all of it with the fill value in a fresh buffer.
     /// </summary>
-    private void SubmitChunks(H5Dataset<T> dataset, bool lastPartial)
+    private void StoreChunks(H5Dataset<T> dataset, bool lastPartial)
     {
         long chunkRows = dataset.ChunkRows;
         // A chunk stored directly replaces the whole chunk, so one that already holds rows is completed normally.
@@ -146,22 +101,41 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
         WriteBuffered(head);
         int rows = _count / RowLength;
         int chunks = (int)((rows + (lastPartial ? chunkRows - 1 : 0)) / chunkRows);
-        if (head == 0 && chunks == 0 && !lastPartial)
+        int chunkLength = (int)(chunkRows * RowLength);
+        // Padded in place, a chunk must fit in the buffer (the compressor pads its own copy).
+        if (chunks == 0 || (_compressor is null && (long)chunks * chunkLength > _buffer.Length))
         {
-            // A buffer smaller than one chunk (not made by this writer's options): no chunk to hand over.
-            WriteBuffered(rows);
+            // Nothing whole (a buffer smaller than one chunk), or a padded chunk would not fit in the buffer (an
+            // appended file's chunks larger than ours): the rows go through libhdf5.
+            if (head == 0 || lastPartial) WriteBuffered(rows);
             return;
         }
-        int chunkLength = (int)(chunkRows * RowLength);
+        int size = Unsafe.SizeOf<T>();
         for (int c = 0; c < chunks; c++)
         {
             long index = dataset.Rows / chunkRows;
-            int chunkRowsHere = (int)Math.Min(chunkRows, rows - c * chunkRows);
-            // The extent grows now, so Rows counts the chunk at once; a rollback shrinks it like any other rows.
-            dataset.Resize(dataset.Rows + chunkRowsHere);
-            var raw = MemoryMarshal.AsBytes(_buffer.AsSpan(c * chunkLength, chunkRowsHere * RowLength));
-            int size = Unsafe.SizeOf<T>();
-            _compressor!.Submit(raw, chunkLength * size, size, _filters, compressed => dataset.WriteChunk(index, compressed));
+            int rowsHere = (int)Math.Min(chunkRows, rows - c * chunkRows);
+            // The extent grows first (the chunk must lie within it); a rollback shrinks it like any other rows.
+            dataset.Resize(dataset.Rows + rowsHere);
+            if (_compressor is not null)
+            {
+                var raw = MemoryMarshal.AsBytes(_buffer.AsSpan(c * chunkLength, rowsHere * RowLength));
+                _compressor.Submit(raw, chunkLength * size, size, _filters, compressed => dataset.WriteChunk(index, compressed));
+                continue;
+            }
+            var chunk = _buffer.AsSpan(c * chunkLength, chunkLength);
+            // Never-written (or stale) buffer space past the rows: zeros on disk, not old bytes of this process.
+            chunk[(rowsHere * RowLength)..].Clear();
+            var bytes = MemoryMarshal.AsBytes(chunk);
+            if (_checksum)
+            {
+                _checksummed ??= GC.AllocateUninitializedArray<byte>(bytes.Length + Fletcher32.Length);
+                dataset.WriteChunk(index, _checksummed.AsSpan(0, Fletcher32.CopyWithChecksum(bytes, _checksummed)));
+            }
+            else
+            {
+                dataset.WriteChunk(index, bytes);
+            }
         }
         Consume((int)Math.Min(rows, chunks * chunkRows));
     }
