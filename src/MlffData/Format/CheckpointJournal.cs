@@ -82,7 +82,12 @@ public static class CheckpointJournal
     /// <exception cref="DatasetFormatException">The journal exists but cannot be understood.</exception>
     public static Entry? Read(string file) => Load(file)?.Entry;
 
-    private static (Entry Entry, IReadOnlyList<Tail> Tails)? Load(string file)
+    /// <summary>Whether a file has a journal (without reading it).</summary>
+    public static bool Exists(string file) => File.Exists(PathOf(file));
+
+    /// <summary>The counts and tails of a file's journal in one read, or null when it has none.</summary>
+    /// <exception cref="DatasetFormatException">The journal exists but cannot be understood.</exception>
+    internal static (Entry Entry, IReadOnlyList<Tail> Tails)? Load(string file)
     {
         string journal = PathOf(file);
         if (!File.Exists(journal)) return null;

@@ -83,7 +83,7 @@ public sealed partial class HDF5DatasetWriter
             {
                 return Recover(path);
             }
-            catch (H5Exception e) when (attempt < 16 && CheckpointJournal.Read(path) is not null && PastAllocation(e.Message) is ulong end)
+            catch (H5Exception e) when (attempt < 16 && CheckpointJournal.Exists(path) && PastAllocation(e.Message) is ulong end)
             {
                 using var file = H5File.Open(path, readOnly: false);
                 file.IncrementFileSize(end > (ulong)file.Size ? end - (ulong)file.Size : 0);
@@ -100,8 +100,9 @@ public sealed partial class HDF5DatasetWriter
 
     private static (long Structures, long Atoms, long Dropped) Recover(string path)
     {
-        var journal = CheckpointJournal.Read(path);
-        var tails = CheckpointJournal.ReadTails(path);
+        var loaded = CheckpointJournal.Load(path);
+        var journal = loaded?.Entry;
+        var tails = loaded?.Tails ?? [];
         long structures, atoms, dropped;
         using (var file = OpenForRecovery(path, journal is not null))
         {

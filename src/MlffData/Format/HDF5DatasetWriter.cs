@@ -426,7 +426,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     /// <exception cref="H5Exception">The file cannot be opened.</exception>
     public static bool NeedsRecovery(string path)
     {
-        if (CheckpointJournal.Read(path) is not null) return true;
+        if (CheckpointJournal.Exists(path)) return true;
         using var file = H5File.Open(path, readOnly: true);
         if (!file.Contains(FormatNames.Metadata) || !file.Contains(FormatNames.Structures)) return false;
         using var metadata = file.OpenGroup(FormatNames.Metadata);
