@@ -32,7 +32,6 @@ public sealed partial class HDF5DatasetWriter
             foreach (var column in Columns()) column.Flush(whole: true);
             _compressor.Drain();
             _warnings.Drain();
-            _metadataPending = true;
             WriteMetadata(extraMetadata);
             _file!.FlushToDisk();
             if (!_inPlace)
@@ -40,14 +39,22 @@ public sealed partial class HDF5DatasetWriter
                 // The open HDF5 handle follows the inode, so writing goes on in the renamed file. A journal left beside
                 // the old file by its killed writer must not outlive it and describe this one.
                 CheckpointJournal.Delete(Path);
+                RollbackJournal.Discard(Path);
                 File.Move(_writePath, Path, overwrite: true);
                 Posix.FsyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
                 _writePath = Path;
                 _inPlace = true;
+                // From now on the file is written in place: what it holds now is saved before it is overwritten.
+                _rollback.Begin(Path);
+            }
+            else
+            {
+                // Before the journal below: killed in between, the file is this checkpoint, which is consistent and
+                // durable, and the journal one behind it (recovery takes the file as it is).
+                _rollback.Commit();
             }
             // Only now, with every row on disk, may the journal say they are committed.
             CheckpointJournal.Write(Path, new CheckpointJournal.Entry(_structures, _atoms), [.. Columns().SelectMany(c => c.Tails())]);
-            _metadataPending = false;
             foreach (var column in Columns()) column.MarkDurable();
             _infoGroupIsNew = _arraysGroupIsNew = false;
         }
@@ -100,11 +107,55 @@ public sealed partial class HDF5DatasetWriter
 
     private static (long Structures, long Atoms, long Dropped) Recover(string path)
     {
+        long? rowsBefore = null;
+        if (RollbackJournal.Exists(path))
+        {
+            // The file goes back to its last checkpoint byte for byte, which its own num_structures describes; the
+            // count journal is at that checkpoint or one behind it (killed between the two), so it has nothing to add.
+            rowsBefore = StructureRows(path);
+            RollbackJournal.Apply(path);
+            CheckpointJournal.Delete(path);
+        }
+        // Recovery writes in place too: killed or failed half way, the file goes back to how it was before it.
+        var rollback = new RollbackJournal();
+        try
+        {
+            rollback.Begin(path);
+            var result = Recover(path, rollback);
+            rollback.Delete();
+            return rowsBefore is long rows ? (result.Structures, result.Atoms, Math.Max(result.Dropped, rows - result.Structures)) : result;
+        }
+        catch
+        {
+            rollback.Dispose();
+            if (rollback.Begun) RollbackJournal.Apply(path);
+            throw;
+        }
+    }
+
+    /// <summary>Structure rows of a file as it is (before a rollback), or null when it cannot be read.</summary>
+    private static long? StructureRows(string path)
+    {
+        try
+        {
+            using var file = H5File.Open(path, readOnly: true);
+            using var structures = file.OpenGroup(FormatNames.Structures);
+            using var splits = structures.OpenDataset<long>(FormatNames.AtomicNumbersSplits);
+            return splits.Rows - 1;
+        }
+        catch (Exception e) when (e is H5Exception or IOException)
+        {
+            return null;
+        }
+    }
+
+    private static (long Structures, long Atoms, long Dropped) Recover(string path, RollbackJournal rollback)
+    {
         var loaded = CheckpointJournal.Load(path);
         var journal = loaded?.Entry;
         var tails = loaded?.Tails ?? [];
         long structures, atoms, dropped;
-        using (var file = OpenForRecovery(path, journal is not null))
+        using (var file = OpenForRecovery(path, journal is not null, rollback))
         {
             using var metadata = file.OpenGroup(FormatNames.Metadata);
             long? recorded = metadata.Attributes.Contains(FormatNames.NumStructures) && metadata.Attributes.Get(FormatNames.NumStructures) is long n && n >= 0 ? n : null;
@@ -184,11 +235,11 @@ public sealed partial class HDF5DatasetWriter
     /// the missing bytes lie past everything the last checkpoint made durable, so, for a file with a journal, the file
     /// is extended with zeros to the recorded size and opened again. What those bytes should have held is cut anyway.
     /// </summary>
-    private static H5File OpenForRecovery(string path, bool journaled)
+    private static H5File OpenForRecovery(string path, bool journaled, RollbackJournal rollback)
     {
         try
         {
-            return H5File.Open(path, readOnly: false);
+            return OpenInPlace(path, rollback);
         }
         catch (H5Exception e) when (journaled && TruncatedTo(e.Message) is long recorded && recorded > new FileInfo(path).Length)
         {
@@ -197,8 +248,16 @@ public sealed partial class HDF5DatasetWriter
                 stream.SetLength(recorded);
                 stream.Flush(flushToDisk: true);
             }
-            return H5File.Open(path, readOnly: false);
+            return OpenInPlace(path, rollback);
         }
+    }
+
+    /// <summary>Opens a file for writing through the rollback driver, its overwrites saved to the journal.</summary>
+    private static H5File OpenInPlace(string path, RollbackJournal rollback)
+    {
+        using var fileAccess = FileAccessList(null);
+        using (RollbackFileDriver.Bind(path, rollback))
+            return H5File.Open(path, readOnly: false, fileAccess);
     }
 
     /// <summary>The size a "truncated file" error says the superblock records, or null for any other error.</summary>

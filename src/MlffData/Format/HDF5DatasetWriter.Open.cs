@@ -27,8 +27,11 @@ public sealed partial class HDF5DatasetWriter
         }
         // A partial file left by a killed writer is stale (the lock says nobody is writing it): this writer replaces it.
         if (File.Exists(_writePath)) File.Delete(_writePath);
-        using (var fileAccess = FileAccessList())
-            _file = Own(OpenHdf5(() => H5File.Create(_writePath, overwrite: true, fileAccess ?? H5PropertyListHandle.Default)));
+        // Through the rollback driver from the start, with the journal idle: the first checkpoint, which puts the file
+        // in place, begins it.
+        using (var fileAccess = FileAccessList(_options.FileLocking))
+        using (RollbackFileDriver.Bind(_writePath, _rollback))
+            _file = Own(OpenHdf5(() => H5File.Create(_writePath, overwrite: true, fileAccess)));
         var structures = Own(_file.CreateGroup(FormatNames.Structures));
         var labels = Own(_file.CreateGroup(FormatNames.Labels));
         _metadata = Own(_file.CreateGroup(FormatNames.Metadata));
@@ -58,8 +61,12 @@ public sealed partial class HDF5DatasetWriter
     private (long Structures, long Atoms, string Created, DatasetStatistics Stats) OpenExisting()
     {
         // The caller took the output lock already: the recovery before this must not touch a file a writer is using.
-        using (var fileAccess = FileAccessList())
-            _file = Own(OpenHdf5(() => H5File.Open(_writePath, readOnly: false, fileAccess ?? H5PropertyListHandle.Default)));
+        // Every byte of the file as it is now is saved before libhdf5 overwrites it, from its open on (which rewrites
+        // the superblock): a failure anywhere after gives this file back exactly.
+        _rollback.Begin(Path);
+        using (var fileAccess = FileAccessList(_options.FileLocking))
+        using (RollbackFileDriver.Bind(_writePath, _rollback))
+            _file = Own(OpenHdf5(() => H5File.Open(_writePath, readOnly: false, fileAccess)));
         DatasetLayout.RejectUnsafeFeatures(_file, Path);
         var layout = DatasetLayout.Open(_file, Path);
         // From here the writer owns every group and dataset the layout opened.
@@ -135,15 +142,15 @@ public sealed partial class HDF5DatasetWriter
     }
 
     /// <summary>
-    /// A new file access list for <see cref="WriteOptions.FileLocking"/>, or null for the default one (the environment
-    /// decides): the shared H5P_DEFAULT wrapper must never be disposed.
+    /// A new file access list for a file written in place (or about to be): libhdf5's lock as
+    /// <see cref="WriteOptions.FileLocking"/> says (null: the environment decides), and the rollback driver.
     /// </summary>
-    private H5PropertyListHandle? FileAccessList() => _options.FileLocking switch
+    private static H5PropertyListHandle FileAccessList(FileLockingMode? locking) => locking switch
     {
-        null => null,
-        FileLockingMode.On => H5File.FileAccess(useFileLocking: true, ignoreWhenDisabled: false),
-        FileLockingMode.Off => H5File.FileAccess(useFileLocking: false, ignoreWhenDisabled: false),
-        _ => H5File.FileAccess(useFileLocking: true, ignoreWhenDisabled: true),
+        null => H5File.FileAccess(useFileLocking: null, ignoreWhenDisabled: false, rollback: true),
+        FileLockingMode.On => H5File.FileAccess(useFileLocking: true, ignoreWhenDisabled: false, rollback: true),
+        FileLockingMode.Off => H5File.FileAccess(useFileLocking: false, ignoreWhenDisabled: false, rollback: true),
+        _ => H5File.FileAccess(useFileLocking: true, ignoreWhenDisabled: true, rollback: true),
     };
 
     /// <summary>Opens or creates the file, turning libhdf5's flock failures into messages that say what to do.</summary>

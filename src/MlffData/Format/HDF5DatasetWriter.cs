@@ -35,15 +35,15 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     private readonly DatasetStatistics _stats = new();
     private readonly string _created;
     private readonly List<IDisposable> _owned = [];
+    // Saves what libhdf5 overwrites of a file in place (an append, a label run after its first checkpoint), so that a
+    // failure or a kill gives back the last checkpoint byte for byte (RollbackJournal, RollbackFileDriver).
+    private readonly RollbackJournal _rollback = new();
     // Deflated chunks of the numeric columns are compressed on worker threads and stored by this one.
     private readonly ChunkCompressor _compressor = new();
     // The close-atom search runs on worker threads too; its warnings come back in order.
     private readonly DeferredWarnings _warnings;
     // Atoms after which the kernel is next asked to start writing the file out (see WritebackAtoms).
     private long _nextWriteback;
-    // Set while metadata written since the last checkpoint may be in the file: a rollback then cannot make the file
-    // match its journal by itself, so the journal stays for the recovery.
-    private bool _metadataPending;
     private readonly long _initialStructures;
     private readonly long _initialAtoms;
     private H5File? _file;
@@ -102,7 +102,8 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         catch
         {
             _state = WriterState.Faulted;
-            Release(deletePartial: !_inPlace);
+            if (_inPlace) Rollback();
+            else Release(deletePartial: true);
             throw;
         }
         _structures = _initialStructures;
@@ -222,7 +223,6 @@ public sealed partial class HDF5DatasetWriter : IDisposable
             foreach (var column in Columns()) column.Flush();
             _compressor.Drain();
             _warnings.Drain();
-            _metadataPending = true;
             WriteMetadata(extraMetadata);
             _file!.Flush();
             Release(deletePartial: false);
@@ -231,13 +231,15 @@ public sealed partial class HDF5DatasetWriter : IDisposable
                 stream.Flush(flushToDisk: true);
             if (!_inPlace)
             {
-                // A journal left beside the old file by its killed writer must not outlive it and describe this one.
+                // Journals left beside the old file by its killed writer must not outlive it and describe this one.
                 CheckpointJournal.Delete(Path);
+                RollbackJournal.Discard(Path);
                 File.Move(_writePath, Path, overwrite: true);
             }
             Posix.FsyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            // Complete and durable: num_structures is the count now. (Killed just before this, the journal keeps the
-            // last checkpoint's count, and a repair cuts back to it: nothing committed is lost.)
+            // Complete and durable: num_structures is the count now. (Killed just before this, the journals give back
+            // the last checkpoint: nothing committed is lost.)
+            _rollback.Delete();
             CheckpointJournal.Delete(Path);
             _state = WriterState.Completed;
             ReleaseOutputLock();
@@ -385,22 +387,20 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         _warnings.Discard();
         if (_inPlace)
         {
-            // Best effort: cut every dataset back to what the file had, so an appended file is as it was.
-            bool rolledBack = false;
+            // Closed first (what the close writes is saved like every other overwrite), then the file's last checkpoint
+            // is put back byte for byte: an appended file is as it was.
+            Release(deletePartial: false);
+            if (!_rollback.Begun) return;
             try
             {
-                foreach (var column in Columns()) column.Rollback();
-                RemoveNewExtraGroups();
-                _file?.FlushToDisk();
-                rolledBack = true;
+                RollbackJournal.Apply(Path);
+                TryDeleteJournal();
             }
-            catch (Exception e) when (e is H5Exception or IOException)
+            catch (IOException)
             {
-                // The original failure is what the caller needs to see; this one adds nothing to it. The journal stays,
-                // so the next append or a repair cuts the file back.
+                // The original failure (often the same full disk) is what the caller needs to see. Both journals stay,
+                // so the next append or a repair puts the file back.
             }
-            Release(deletePartial: false);
-            if (rolledBack && !_metadataPending) TryDeleteJournal();
             return;
         }
         Release(deletePartial: !_inPlace);
@@ -426,7 +426,7 @@ public sealed partial class HDF5DatasetWriter : IDisposable
     /// <exception cref="H5Exception">The file cannot be opened.</exception>
     public static bool NeedsRecovery(string path)
     {
-        if (CheckpointJournal.Exists(path)) return true;
+        if (RollbackJournal.Exists(path) || CheckpointJournal.Exists(path)) return true;
         using var file = H5File.Open(path, readOnly: true);
         if (!file.Contains(FormatNames.Metadata) || !file.Contains(FormatNames.Structures)) return false;
         using var metadata = file.OpenGroup(FormatNames.Metadata);
@@ -443,6 +443,8 @@ public sealed partial class HDF5DatasetWriter : IDisposable
         for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
         _owned.Clear();
         _file = null;
+        // After the file's close, whose writes it saves; the journal itself stays for Rollback or recovery.
+        _rollback.Dispose();
         if (deletePartial)
         {
             try

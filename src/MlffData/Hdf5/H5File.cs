@@ -45,15 +45,19 @@ public sealed class H5File : H5Group
 
     /// <summary>
     /// A file access property list with libhdf5's flock set (H5Pset_file_locking, h5py's <c>locking=</c>): use it or
-    /// not, and whether a file system without flock is accepted silently. HDF5_USE_FILE_LOCKING, when set, wins.
+    /// not, and whether a file system without flock is accepted silently; null leaves it to libhdf5 (and
+    /// HDF5_USE_FILE_LOCKING, which wins when set anyway). With <paramref name="rollback"/> the file is written through
+    /// <see cref="RollbackFileDriver"/>, whose overwrites a bound <see cref="RollbackJournal"/> can undo.
     /// </summary>
-    internal static H5PropertyListHandle FileAccess(bool useFileLocking, bool ignoreWhenDisabled)
+    internal static H5PropertyListHandle FileAccess(bool? useFileLocking, bool ignoreWhenDisabled, bool rollback = false)
     {
         H5Runtime.EnsureReady();
         var fapl = H5Error.Check(H5P.Create(Hdf5Library.ClassFileAccess), "H5Pcreate");
         try
         {
-            H5Error.Check(H5P.SetFileLocking(fapl, useFileLocking, ignoreWhenDisabled), "H5Pset_file_locking");
+            if (useFileLocking is { } use)
+                H5Error.Check(H5P.SetFileLocking(fapl, use, ignoreWhenDisabled), "H5Pset_file_locking");
+            if (rollback) RollbackFileDriver.Use(fapl);
             return fapl;
         }
         catch

@@ -33,4 +33,11 @@ internal static partial class H5E
     /// <summary>Text of a major or minor message id; returns its length.</summary>
     [LibraryImport(H5.Library, EntryPoint = "H5Eget_msg")]
     internal static unsafe partial nint GetMsg(long messageId, out int type, byte* message, nuint size);
+
+    /// <summary>
+    /// Pushes an entry onto an error stack (H5Epush2). The C function is variadic; the message is passed as its format
+    /// with no arguments, so every '%' in it must be doubled (see <see cref="Hdf5.RollbackFileDriver"/>).
+    /// </summary>
+    [LibraryImport(H5.Library, EntryPoint = "H5Epush2", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Push(long stack, string file, string function, uint line, long errorClass, long major, long minor, string format);
 }

@@ -118,6 +118,12 @@ public static class Hdf5Library
     /// <summary>Minor error id H5E_NOTFOUND, mapped to <see cref="H5ObjectNotFoundException"/>.</summary>
     internal static long ErrorNotFound { get; private set; }
 
+    /// <summary>libhdf5's own error class (H5E_ERR_CLS), and the major H5E_IO and minor H5E_WRITEERROR ids that its
+    /// sec2 driver reports a failed write with.</summary>
+    internal static long ErrorClass { get; private set; }
+    internal static long ErrorIo { get; private set; }
+    internal static long ErrorWrite { get; private set; }
+
     private static unsafe void ReadGlobals(nint library)
     {
         long Read(string symbol) => *(long*)NativeLibrary.GetExport(library, symbol);
@@ -142,6 +148,9 @@ public static class Hdf5Library
         ClassGroupCreate = Read("H5P_CLS_GROUP_CREATE_ID_g");
         ClassAttributeCreate = Read("H5P_CLS_ATTRIBUTE_CREATE_ID_g");
         ErrorNotFound = Read("H5E_NOTFOUND_g");
+        ErrorClass = Read("H5E_ERR_CLS_g");
+        ErrorIo = Read("H5E_IO_g");
+        ErrorWrite = Read("H5E_WRITEERROR_g");
     }
 
     private static string FirstLine(string text) => text.Split('\n')[0].Trim();
