@@ -53,14 +53,10 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
                Math.Max(chunkBytes, dataset.ChunkRows * dataset.RowLength * elementBytes), elementBytes)
     {
         _dataset = dataset;
-        InitialRows = dataset.Rows;
     }
 
     /// <summary>Elements per row.</summary>
     internal int RowLength { get; }
-
-    /// <summary>Rows the dataset had when this column opened it (0 for a new one), or at the last checkpoint.</summary>
-    internal long InitialRows { get; private set; }
 
     /// <summary>Rows in the file plus rows waiting in the buffer.</summary>
     internal long Rows => (_dataset?.Rows ?? 0) + _count / RowLength;
@@ -139,9 +135,6 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
     }
 
     /// <inheritdoc />
-    public void MarkDurable() => InitialRows = _dataset?.Rows ?? 0;
-
-    /// <inheritdoc />
     public IEnumerable<CheckpointJournal.Tail> Tails()
     {
         if (_dataset is not { ChunkRows: > 0 } dataset) yield break;
@@ -154,25 +147,6 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
     /// <summary>Rows [start, start + rows) of the dataset as a journal keeps them.</summary>
     private protected abstract CheckpointJournal.Tail ReadTail(TDataset dataset, long start, int rows);
 
-    /// <summary>Drops buffered rows and shrinks the dataset back to the rows it had when opened.</summary>
-    public void Rollback()
-    {
-        _count = 0;
-        if (_dataset is not null && _dataset.Rows != InitialRows) _dataset.Resize(InitialRows);
-    }
-
-    /// <summary>
-    /// Drops buffered rows, closes the dataset and removes its link: undoes a column that a writer created in a file
-    /// it appends to. Only for columns made with the constructor for a new dataset.
-    /// </summary>
-    internal void Unlink()
-    {
-        _count = 0;
-        if (_dataset is null) return;
-        _dataset.Dispose();
-        _dataset = null;
-        _group.Delete(_name);
-    }
 
     /// <inheritdoc />
     public void Dispose() => _dataset?.Dispose();

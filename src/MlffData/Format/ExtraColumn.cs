@@ -18,10 +18,9 @@ internal sealed class ExtraColumn : IDatasetColumn
     private readonly long _chunkBytes;
     private readonly IDatasetColumn _data;
     private DatasetColumn<bool>? _mask;
-    private bool _maskIsNew;
 
     private ExtraColumn(H5Group group, string name, bool perAtom, ExtraKind kind, int[] rowShape, IDatasetColumn data,
-        bool isNew, long structures, H5FilterPipeline filters, long chunkBytes)
+        long structures, H5FilterPipeline filters, long chunkBytes)
     {
         _group = group;
         Name = name;
@@ -29,7 +28,6 @@ internal sealed class ExtraColumn : IDatasetColumn
         Kind = kind;
         RowShape = rowShape;
         _data = data;
-        IsNew = isNew;
         Structures = structures;
         _filters = filters;
         _chunkBytes = chunkBytes;
@@ -50,9 +48,6 @@ internal sealed class ExtraColumn : IDatasetColumn
     /// <summary>The shape of one row.</summary>
     internal int[] RowShape { get; }
 
-    /// <summary>True when this writer creates the dataset (it is removed again when an append is rolled back).</summary>
-    internal bool IsNew { get; private set; }
-
     /// <summary>Structures the column has rows for (its mask too, when it has one).</summary>
     internal long Structures { get; private set; }
 
@@ -67,7 +62,7 @@ internal sealed class ExtraColumn : IDatasetColumn
             ExtraKind.Bool => new DatasetColumn<bool>(group, name, shape, null, filters, chunkBytes),
             _ => new StringColumn(group, name, shape, filters, chunkBytes),
         };
-        return new ExtraColumn(group, name, perAtom, first.Kind, shape, data, isNew: true, structures: 0, filters, chunkBytes);
+        return new ExtraColumn(group, name, perAtom, first.Kind, shape, data, structures: 0, filters, chunkBytes);
     }
 
     /// <summary>A column continuing a dataset of an appended file, which covers all its <paramref name="structures"/>.</summary>
@@ -94,14 +89,13 @@ internal sealed class ExtraColumn : IDatasetColumn
             // An enum over int64 describes itself as int64 but is not one.
             throw new DatasetFormatException(fileName, description.Path, e.Message.Replace(description.Path + " ", ""), e);
         }
-        return new ExtraColumn(group, name, perAtom, kind, shape, data, isNew: false, structures, description.Filters, chunkBytes);
+        return new ExtraColumn(group, name, perAtom, kind, shape, data, structures, description.Filters, chunkBytes);
     }
 
     /// <summary>Continues the file's NAME_mask of this column.</summary>
     internal void AttachMask(H5Dataset<bool> mask)
     {
         _mask = new DatasetColumn<bool>(_group, mask, _chunkBytes);
-        _maskIsNew = false;
     }
 
     /// <summary>True when a value has this column's kind and row shape.</summary>
@@ -129,7 +123,6 @@ internal sealed class ExtraColumn : IDatasetColumn
         if (_mask is null)
         {
             _mask = new DatasetColumn<bool>(_group, Name + FormatNames.MaskSuffix, [], null, _filters, _chunkBytes);
-            _maskIsNew = true;
             _mask.AddRepeated(true, Structures);
         }
         _mask.AddRepeated(false, gap);
@@ -180,38 +173,6 @@ internal sealed class ExtraColumn : IDatasetColumn
 
     /// <inheritdoc />
     public IEnumerable<CheckpointJournal.Tail> Tails() => _mask is null ? _data.Tails() : [.. _data.Tails(), .. _mask.Tails()];
-
-    /// <inheritdoc />
-    public void MarkDurable()
-    {
-        // What a checkpoint made durable is the file's own from then on: a rollback cuts back to it, never removes it.
-        _data.MarkDurable();
-        _mask?.MarkDurable();
-        IsNew = false;
-        _maskIsNew = false;
-    }
-
-    /// <summary>Cuts a continued dataset back to its rows; removes what this writer created (dataset or mask).</summary>
-    public void Rollback()
-    {
-        if (IsNew)
-        {
-            switch (_data)
-            {
-                case DatasetColumn<double> d: d.Unlink(); break;
-                case DatasetColumn<long> d: d.Unlink(); break;
-                case DatasetColumn<bool> d: d.Unlink(); break;
-                case StringColumn d: d.Unlink(); break;
-            }
-        }
-        else
-        {
-            _data.Rollback();
-        }
-        if (_mask is null) return;
-        if (_maskIsNew) _mask.Unlink();
-        else _mask.Rollback();
-    }
 
     /// <inheritdoc />
     public void Dispose()

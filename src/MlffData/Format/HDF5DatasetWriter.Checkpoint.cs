@@ -55,8 +55,6 @@ public sealed partial class HDF5DatasetWriter
             }
             // Only now, with every row on disk, may the journal say they are committed.
             CheckpointJournal.Write(Path, new CheckpointJournal.Entry(_structures, _atoms), [.. Columns().SelectMany(c => c.Tails())]);
-            foreach (var column in Columns()) column.MarkDurable();
-            _infoGroupIsNew = _arraysGroupIsNew = false;
         }
         catch
         {

@@ -14,8 +14,6 @@ public sealed partial class HDF5DatasetWriter
     private readonly List<ExtraColumn> _extraColumns = [];
     private H5Group? _infoGroup;
     private H5Group? _arraysGroup;
-    private bool _infoGroupIsNew;
-    private bool _arraysGroupIsNew;
 
     /// <summary>The names a batch brings that the writer has not seen, with the first value of each.</summary>
     private sealed class BatchExtras
@@ -115,20 +113,12 @@ public sealed partial class HDF5DatasetWriter
         H5Group group;
         if (perAtom)
         {
-            if (_arraysGroup is null)
-            {
-                _arraysGroup = Own(_file!.CreateGroup(FormatNames.Arrays));
-                _arraysGroupIsNew = true;
-            }
+            _arraysGroup ??= Own(_file!.CreateGroup(FormatNames.Arrays));
             group = _arraysGroup;
         }
         else
         {
-            if (_infoGroup is null)
-            {
-                _infoGroup = Own(_file!.CreateGroup(FormatNames.Info));
-                _infoGroupIsNew = true;
-            }
+            _infoGroup ??= Own(_file!.CreateGroup(FormatNames.Info));
             group = _infoGroup;
         }
         column = Own(ExtraColumn.Create(group, name, perAtom, first, Compression.ToFilters(), _options.ChunkBytes));
@@ -174,22 +164,5 @@ public sealed partial class HDF5DatasetWriter
         foreach (var (name, _) in datasets)
             if (DatasetLayout.IsMask(name))
                 columns[name[..^FormatNames.MaskSuffix.Length]].AttachMask(H5Dataset<bool>.Open(group, name));
-    }
-
-    /// <summary>Removes the /info or /arrays group when this writer created it in an appended file.</summary>
-    private void RemoveNewExtraGroups()
-    {
-        if (_infoGroupIsNew && _infoGroup is not null)
-        {
-            _infoGroup.Dispose();
-            _file!.Delete(FormatNames.Info);
-            _infoGroupIsNew = false;
-        }
-        if (_arraysGroupIsNew && _arraysGroup is not null)
-        {
-            _arraysGroup.Dispose();
-            _file!.Delete(FormatNames.Arrays);
-            _arraysGroupIsNew = false;
-        }
     }
 }
