@@ -1,5 +1,6 @@
 using MlffData.Converters;
 using MlffData.Format;
+using MlffData.Hdf5;
 using MlffData.Labeling;
 using MlffData.Native;
 using MlffData.Python;
@@ -27,6 +28,7 @@ internal static class ErrorReporter
         {
             ConversionException or DatasetFormatException or ValidationException or LabelingStoppedException or TeacherSetupException => e.Message,
             FileNotFoundException f => $"{f.FileName ?? f.Message}: no such file",
+            IOException io when DotnetSystemError(io) is { } system => system,
             DirectoryNotFoundException or UnauthorizedAccessException or IOException => e.Message,
             H5Exception h => SystemError(h) is { } system ? system : $"HDF5: {h.Message}",
             NativeLibraryLoadException => e.Message,
@@ -55,7 +57,31 @@ internal static class ErrorReporter
         if (file.EndsWith(Format.HDF5DatasetWriter.PartialSuffix, StringComparison.Ordinal)) file = file[..^Format.HDF5DatasetWriter.PartialSuffix.Length];
         string where = e.ObjectPath is { Length: > 0 } path ? $" ({path})" : "";
         return match.Groups["what"].Value == "write"
-            ? $"{file}: {match.Groups["text"].Value} (errno {match.Groups["errno"].Value}) while writing{where}; the output was not written, and a file that was there is unchanged"
+            ? $"{file}: {match.Groups["text"].Value} (errno {match.Groups["errno"].Value}) while writing{where}; {Aftermath(file)}"
             : $"{file}: {match.Groups["text"].Value} (errno {match.Groups["errno"].Value}) while reading{where}";
     }
+
+    /// <summary>
+    /// .NET's own words for a failed write of a file beside the output (a journal, the lock): "No space left on device :
+    /// 'PATH'", said the way libhdf5's are above. Null for any other I/O error.
+    /// </summary>
+    private static string? DotnetSystemError(IOException e)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(e.Message, @"^(?<text>No space left on device|Input/output error|Disk quota exceeded) : '(?<file>[^']*)'");
+        if (!match.Success) return null;
+        string file = match.Groups["file"].Value;
+        foreach (var suffix in new[] { ".tmp", CheckpointJournal.Suffix, RollbackJournal.Suffix, OutputLock.Suffix, HDF5DatasetWriter.PartialSuffix })
+            if (file.EndsWith(suffix, StringComparison.Ordinal)) file = file[..^suffix.Length];
+        return $"{match.Groups["file"].Value}: {match.Groups["text"].Value} while writing; {Aftermath(file)}";
+    }
+
+    /// <summary>
+    /// What a failed write left of <paramref name="output"/>: a new file is never renamed into place, and an append
+    /// puts the file back by itself; when it could not (the disk is still failing), its journals are there and a
+    /// repair does it.
+    /// </summary>
+    private static string Aftermath(string output) =>
+        RollbackJournal.Exists(output) || CheckpointJournal.Exists(output)
+            ? $"{output} is put back to its last checkpoint by `mlff-data repair {output}` (or the next append), once the disk can be written"
+            : "the output was not written, and a file that was there is unchanged";
 }
