@@ -164,6 +164,29 @@ public sealed class WorkerProcessTests : IDisposable
     }
 
     [Fact]
+    public void Verify_DatasetClaimingTrillionsOfRows_KilledAtTheTimeLimitExit65()
+    {
+        // /labels/energy's dataspace says 2^43 + 930 rows (one bit of its size flipped, as a fuzz mutant had it): verify
+        // reads every row, fill values past the stored chunks, for hours. (If verify ever checks the row counts before
+        // reading, this needs another slow input.)
+        string path = _dir.File("huge.h5");
+        var bytes = File.ReadAllBytes(Reference);
+        // Dataspace message version 1, rank 1, maximum dimensions present; the size 930; the maximum unlimited.
+        byte[] dataspace = [1, 1, 1, 0, 0, 0, 0, 0, .. BitConverter.GetBytes(930L), .. Enumerable.Repeat((byte)0xFF, 8)];
+        int at = bytes.AsSpan().IndexOf(dataspace);
+        at.Should().BePositive();
+        bytes[at + 8 + 5] |= 0x08;
+        File.WriteAllBytes(path, bytes);
+
+        var (code, stdout, stderr) = CliRunner.Run(Env("MLFF_DATA_WORKER_TIMEOUT", "3"), "verify", path);
+
+        code.Should().Be(65, stderr);
+        ErrorLines(stderr).Should().Equal($"error: {path}: invalid HDF5 file: reading it did not finish within 3 s (MLFF_DATA_WORKER_TIMEOUT sets the limit)");
+        stdout.Should().BeEmpty();
+        Directory.GetFiles(_dir.Path).Should().Equal([path], "verify writes nothing");
+    }
+
+    [Fact]
     public void Merge_WorkerStuckAfterStartingTheOutput_KilledAtTheTimeLimitNothingLeft()
     {
         // 24 inputs of 1.6 MB: a merge of a second or more, stopped (SIGSTOP) once its partial file exists.
