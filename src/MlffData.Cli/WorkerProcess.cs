@@ -48,6 +48,7 @@ internal static class WorkerProcess
     private const long MemoryCap = 8L << 30;
     private static readonly TimeSpan BaseTime = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxStep = TimeSpan.FromSeconds(1);
 
     // In the worker: the supervisor's status file, if it gave one, and the supervisor's pid.
     private static string? _status;
@@ -189,16 +190,21 @@ internal static class WorkerProcess
     /// <summary>Waits for the worker, killing it past a limit; returns which limit, or null when it ended by itself.</summary>
     private static string? Wait(Process worker, string status, TimeSpan? timeLimit, long? memoryLimit)
     {
-        // Runs while the worker reads the user's HDF5: from its start, paused while the status says it does not.
-        var reading = Stopwatch.StartNew();
+        // The time the worker spent reading the user's HDF5: from its start, except while the status says it does not.
+        var reading = TimeSpan.Zero;
+        var clock = Stopwatch.StartNew();
+        var last = TimeSpan.Zero;
         while (!worker.WaitForExit(Poll))
         {
+            var step = clock.Elapsed - last;
+            last += step;
+            // A gap far longer than a poll is this process stopped with its worker (Ctrl-Z, say): not reading time.
+            if (step > MaxStep) step = MaxStep;
             string? limit = null;
             if (timeLimit is { } time)
             {
-                if (ReadStatus(status) == NotReadingMark) reading.Stop();
-                else reading.Start();
-                if (reading.Elapsed > time)
+                if (ReadStatus(status) != NotReadingMark) reading += step;
+                if (reading > time)
                     limit = $"reading it did not finish within {time.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture)} s ({TimeoutVariable} sets the limit)";
             }
             if (limit is null && memoryLimit is { } memory && ResidentBytes(worker.Id) > memory)

@@ -138,13 +138,24 @@ public sealed class WorkerProcessTests : IDisposable
         File.Delete(output + HDF5DatasetWriter.PartialSuffix);
         File.Delete(output + OutputLock.Suffix);
 
-        var (code, stdout, stderr) = CliRunner.Run("merge", "--no-progress", "--reindex", "-o", output, good, crash, good);
+        int code, tool;
+        string stdout, stderr;
+        using (var process = CliRunner.Start("merge", "--no-progress", "--reindex", "-o", output, good, crash, good))
+        {
+            tool = process.Id;
+            // A failed merge writes one line: neither pipe fills while the other is read.
+            stderr = process.StandardError.ReadToEnd();
+            stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            code = process.ExitCode;
+        }
 
         code.Should().Be(65, stderr);
         ErrorLines(stderr).Should().Equal($"error: {crash}: invalid HDF5 file: libhdf5 crashed reading it (SIGSEGV)");
         stdout.Should().BeEmpty();
         Directory.GetFiles(_dir.Path).Select(Path.GetFileName).Should().BeEquivalentTo(["good.h5", "crash.h5", "info.extxyz"],
             "no output, partial file or lock is left");
+        Directory.GetFiles(Path.GetTempPath(), $"mlff-data-worker-{tool}-*").Should().BeEmpty("the worker's status file is removed");
     }
 
     [Fact]
