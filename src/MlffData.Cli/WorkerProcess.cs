@@ -154,7 +154,8 @@ internal static class WorkerProcess
                 if (limit is null && recorded == NotReadingMark)
                 {
                     // Not while reading the user's file: the teacher's or ASE's code, or the append, may be at fault.
-                    WriteError($"the worker process died of {signal} after reading {string.Join(", ", plan.Reads)}, while not reading it");
+                    WriteError($"the worker process died of {signal} after it had read {string.Join(", ", plan.Reads)} " +
+                               "(in the teacher's or ASE's code, or while appending)");
                     return exit;
                 }
                 WriteError($"{Blamed(plan, recorded)}: invalid HDF5 file: {limit ?? $"libhdf5 crashed reading it ({signal})"}");

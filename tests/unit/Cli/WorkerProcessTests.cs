@@ -254,6 +254,26 @@ public sealed class WorkerProcessTests : IDisposable
         Alive(worker).Should().BeFalse("the kernel kills the worker with its tool (PR_SET_PDEATHSIG)");
     }
 
+    [Fact]
+    public void LabelResume_TeacherCrashesAfterTheOutputWasRead_WorkerDeathReportedNotBlamedOnTheOutput()
+    {
+        PythonScript.RunFile(LabelScript, _dir.Path);
+        string input = _dir.File("emt.extxyz"), output = _dir.File("resumed.h5");
+        string[] args = ["label", "--no-progress", "-i", input, "-o", output, "--calculator", $"{LabelScript}:CrashingEMT", "--resume"];
+        var first = CliRunner.Run([.. args, "--max-structures", "4"]);
+        first.ExitCode.Should().Be(0, first.Stderr);
+
+        var (code, _, stderr) = CliRunner.Run(Env("MLFF_TEST_TEACHER_CRASH", "1"), args);
+
+        code.Should().Be(139, stderr);
+        ErrorLines(stderr).Should().Equal($"error: the worker process died of SIGSEGV after it had read {output} " +
+                                          "(in the teacher's or ASE's code, or while appending)");
+        File.Exists(output + OutputLock.Suffix).Should().BeFalse("the dead worker's lock is removed");
+        var resumed = CliRunner.Run(args);
+        resumed.ExitCode.Should().Be(0, resumed.Stderr);
+        StoredDataset.Read(output).Energy.Length.Should().Be(36, "the resume after the crash labels everything");
+    }
+
     [Theory]
     [InlineData("TERM", 143)]
     [InlineData("INT", 130)]
