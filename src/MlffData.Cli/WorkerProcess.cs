@@ -127,7 +127,8 @@ internal static class WorkerProcess
             lock (gate)
             {
                 if (worker is null) pending = number;
-                else Libc.Kill(worker.Id, number);
+                // Not to a pid the system may have given to another process since the worker ended.
+                else if (!worker.HasExited) Libc.Kill(worker.Id, number);
             }
         });
         using var sigint = PassOn(PosixSignal.SIGINT, Libc.SigInt);
