@@ -45,6 +45,9 @@ internal static class WorkerProcess
     private const string StatusVariable = "MLFF_DATA_WORKER_STATUS";
     private const string NotReadingMark = "-";
 
+    // The status file's name in the temporary directory: the prefix, the supervisor's pid, '-', a GUID.
+    private const string StatusPrefix = "mlff-data-worker-";
+
     private const long MemoryCap = 8L << 30;
     private static readonly TimeSpan BaseTime = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
@@ -115,7 +118,7 @@ internal static class WorkerProcess
     private static int Supervise(WorkerPlan plan)
     {
         var (timeLimit, memoryLimit) = Limits(plan);
-        string status = Path.Combine(Path.GetTempPath(), $"mlff-data-worker-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        string status = Path.Combine(Path.GetTempPath(), $"{StatusPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         var gate = new object();
         Process? worker = null;
         int pending = 0;
@@ -165,13 +168,28 @@ internal static class WorkerProcess
         }
         finally
         {
-            try
+            Delete(status);
+            RemoveStaleStatusFiles();
+        }
+    }
+
+    /// <summary>Removes the status files of supervisors that were killed (SIGKILL leaves them no chance): those whose pid is gone.</summary>
+    private static void RemoveStaleStatusFiles()
+    {
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(Path.GetTempPath(), StatusPrefix + "*"))
             {
-                File.Delete(status);
+                string name = Path.GetFileName(file)[StatusPrefix.Length..];
+                int dash = name.IndexOf('-');
+                if (dash > 0 && int.TryParse(name.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                    && !Directory.Exists($"/proc/{pid}"))
+                    Delete(file);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next run.
         }
     }
 

@@ -239,19 +239,26 @@ public sealed class WorkerProcessTests : IDisposable
     }
 
     [Fact]
-    public void Info_ToolKilledWithSigkill_WorkerEndsToo()
+    public void Info_ToolKilledWithSigkill_WorkerEndsTooAndTheNextRunRemovesItsStatusFile()
     {
         string fifo = _dir.File("hangs.h5");
         using (var mkfifo = Process.Start("mkfifo", [fifo])!) mkfifo.WaitForExit();
         using var tool = CliRunner.Start("info", fifo);
         int worker = WorkerOf(tool);
+        string statusFiles = $"mlff-data-worker-{tool.Id}-*";
+        var clock = Stopwatch.StartNew();
+        // The worker names the file just before libhdf5's open, which blocks.
+        while (Directory.GetFiles(Path.GetTempPath(), statusFiles).Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(10);
 
         tool.Kill();
         tool.WaitForExit();
 
-        var clock = Stopwatch.StartNew();
+        clock.Restart();
         while (Alive(worker) && clock.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
         Alive(worker).Should().BeFalse("the kernel kills the worker with its tool (PR_SET_PDEATHSIG)");
+        Directory.GetFiles(Path.GetTempPath(), statusFiles).Should().ContainSingle("a killed tool cannot remove its status file");
+        CliRunner.Run("info", Reference).ExitCode.Should().Be(0);
+        Directory.GetFiles(Path.GetTempPath(), statusFiles).Should().BeEmpty("the next run removes the status files of tools that are gone");
     }
 
     [Fact]
