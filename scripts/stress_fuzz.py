@@ -7,9 +7,13 @@ hdf5: mutants of a small valid file of ours (1-8 bit flips, mostly in the first 
 pickle: mutants of a small valid ASE pickle (bit flips, truncation, opcode substitutions), each given to
       `mlff-data convert`.
 Every command runs in a child process with a 10 s timeout and is classed: ok (exit 0), clean (exit 1 with exactly one
-`error:` line), other (any other exit < 128, or exit 1 without exactly one error line), crash (signal / exit >= 128),
-hang (timeout); "leaked" counts outputs whose stderr holds a stack trace ("   at ") without -v. Crash, hang, other
-and leaked mutants are kept under RESULTS_DIR/fuzz_KIND/. Writes RESULTS_DIR/fuzz_KIND.json.
+`error:` line, or exit 65 with exactly one `error: FILE: invalid HDF5 file: ...` line: libhdf5 crashed or hung in the
+tool's worker process, which the tool caught; counted apart as "caught" too), other (any other exit < 128, or exit 1
+or 65 without exactly one such line), crash (signal / exit >= 128: the tool itself died), hang (timeout). The HDF5
+commands run with MLFF_DATA_WORKER_TIMEOUT=5, so a worker that hangs is killed and reported (exit 65) well within the
+10 s. "leaked" counts outputs whose stderr holds a stack trace ("   at ") without -v. Crash, hang, other and leaked
+mutants are kept under RESULTS_DIR/fuzz_KIND/ (caught ones as caught_N.h5, for the record). Writes
+RESULTS_DIR/fuzz_KIND.json.
 """
 import os
 import pickle
@@ -30,6 +34,9 @@ rng = random.Random(seed)
 work = os.path.join(results, f"fuzz_{kind}")
 os.makedirs(work, exist_ok=True)
 TIMEOUT = 10
+# The tool's worker time limit for the HDF5 commands: half the harness's timeout, so a hang in libhdf5 ends as the
+# tool's exit 65, and a harness timeout means the tool itself hung.
+WORKER_TIMEOUT = "5"
 
 
 def seed_hdf5():
@@ -100,25 +107,31 @@ def mutate_pickle(data):
 
 
 def classify(cmd_label, proc_rc, stderr, timed_out, stdout=""):
+    """(class, leaked, caught): caught is an exit 65, libhdf5's crash or hang that the tool's worker process contained."""
     leaked = "   at " in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    caught = False
     if timed_out:
         c = "hang"
     elif proc_rc < 0 or proc_rc >= 128:
         c = "crash"
     elif proc_rc == 0:
         c = "ok"
-    elif proc_rc == 1 and sum(1 for line in stderr.splitlines() if line.startswith("error:")) == 1:
+    elif proc_rc == 65 and len(errors) == 1 and ": invalid HDF5 file: " in errors[0]:
+        c, caught = "clean", True
+    elif proc_rc == 1 and len(errors) == 1:
         c = "clean"
     elif proc_rc == 1 and cmd_label == "verify" and ": FAILED" in stdout and not stderr.strip():
         c = "clean"  # verify reports problems on stdout ("FILE: FAILED, n problem(s)") and exits 1
     else:
         c = "other"
-    return c, leaked
+    return c, leaked, caught
 
 
 def run(args, cwd):
+    env = dict(os.environ, MLFF_DATA_WORKER_TIMEOUT=WORKER_TIMEOUT) if kind == "hdf5" else None
     try:
-        p = subprocess.run(CLI + args, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd, errors="replace")
+        p = subprocess.run(CLI + args, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd, errors="replace", env=env)
         return p.returncode, p.stderr, p.stdout, False
     except subprocess.TimeoutExpired as e:
         err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
@@ -138,15 +151,17 @@ def one(i, data, how):
         commands = [["convert", "-i", path, "-o", os.path.join(d, "out.h5"), "--no-progress"]]
     for args in commands:
         rc, err, out, to = run(args, d)
-        c, leaked = classify(args[0], rc if rc is not None else 0, err, to, out)
+        c, leaked, caught = classify(args[0], rc if rc is not None else 0, err, to, out)
         extra = []
         if kind == "pickle" and c != "ok" and any(os.path.exists(os.path.join(d, "out.h5" + s)) for s in ("", ".partial")):
             extra.append("output left after a failure")
-        outcomes.append({"command": args[0], "class": c, "rc": rc, "leaked": leaked, "extra": extra,
+        outcomes.append({"command": args[0], "class": c, "rc": rc, "leaked": leaked, "caught": caught, "extra": extra,
                          "stderr": err.strip()[-800:], "stdout": out.strip()[-400:]})
-    keep = any(o["class"] in ("crash", "hang", "other") or o["leaked"] or o["extra"] for o in outcomes)
-    if keep:
-        kept = os.path.join(work, f"{outcomes[0]['class'] if outcomes[0]['class'] != 'ok' else outcomes[-1]['class']}_{i}.{ext}")
+    bad = [o["class"] for o in outcomes if o["class"] in ("crash", "hang", "other")]
+    flagged = bad or any(o["leaked"] or o["extra"] for o in outcomes)
+    if flagged or any(o["caught"] for o in outcomes):
+        label = (bad[0] if bad else "flagged") if flagged else "caught"
+        kept = os.path.join(work, f"{label}_{i}.{ext}")
         shutil.copy(path, kept)
     else:
         kept = None
@@ -176,11 +191,13 @@ counts = {}
 for rec in records:
     for o in rec["outcomes"]:
         key = o["command"]
-        c = counts.setdefault(key, {"ok": 0, "clean": 0, "other": 0, "crash": 0, "hang": 0, "leaked": 0, "output_left": 0})
+        c = counts.setdefault(key, {"ok": 0, "clean": 0, "caught": 0, "other": 0, "crash": 0, "hang": 0, "leaked": 0, "output_left": 0})
         c[o["class"]] += 1
+        c["caught"] += o["caught"]
         c["leaked"] += o["leaked"]
         c["output_left"] += bool(o["extra"])
-interesting = [r for r in records if r["kept"]]
+# Caught mutants are kept as files, but listed only when something else is wrong with them: they are the expected outcome.
+interesting = [r for r in records if r["kept"] and not os.path.basename(r["kept"]).startswith("caught_")]
 summary = {"mutants": len(records), "requested": count, "counts": counts, "seed_size": len(seed_bytes),
            "seed_file": os.path.join(work, "seed.h5" if kind == "hdf5" else "seed.pkl"), "kept": interesting}
 save_json(os.path.join(results, f"fuzz_{kind}.json"), summary)

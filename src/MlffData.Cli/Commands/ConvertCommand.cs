@@ -85,6 +85,11 @@ internal static class ConvertCommand
                     WriteOptions.ParseFileLocking(result.GetValue(fileLocking)),
                     !result.GetValue(noProgress),
                     isVerbose);
+                // An existing append target is the user's HDF5 file: opened in a worker. Its run time and memory follow the
+                // input, so no default limits.
+                if (request.Append && File.Exists(request.Output)
+                    && WorkerProcess.RunInWorker(new WorkerPlan([request.Output]) { LockedOutput = request.Output }) is { } exit)
+                    return exit;
                 return Run(request);
             }
             catch (Exception e)
@@ -100,6 +105,8 @@ internal static class ConvertCommand
 
     private static int Run(ConvertRequest request)
     {
+        // Reading the input (ASE's code, perhaps) is not reading the append target: a crash there is not blamed on it.
+        WorkerProcess.NotReading();
         var inputOptions = request.InputOptions;
         string reader = InputReader.Resolve(request.Input, inputOptions);
         if (inputOptions.AllowUnsafePickle)
@@ -112,6 +119,7 @@ internal static class ConvertCommand
 
         using var progress = new ProgressBar("structures", request.Progress);
         var writer = new HDF5DatasetWriter(request.Output, request.Append ? WriteMode.Append : WriteMode.Overwrite, options);
+        WorkerProcess.NotReading();
         long before = writer.Count;
         try
         {

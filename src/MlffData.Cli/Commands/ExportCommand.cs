@@ -54,7 +54,12 @@ internal static class ExportCommand
                     result.GetValue(count),
                     result.GetValue(keyPrefix),
                     !result.GetValue(noProgress));
-                return Run(request);
+                var plan = new WorkerPlan([request.Input])
+                {
+                    BytesPerSecond = WorkerPlan.WritingRate,
+                    Scratch = [request.Output + HDF5DatasetWriter.PartialSuffix],
+                };
+                return WorkerProcess.RunInWorker(plan) ?? Run(request);
             }
             catch (Exception e)
             {

@@ -36,9 +36,11 @@ internal static class InfoCommand
         command.SetAction(result =>
         {
             bool isVerbose = result.GetValue(verbose);
+            string path = result.GetValue(file)!.FullName;
             try
             {
-                var summary = DatasetSummary.Read(result.GetValue(file)!.FullName);
+                if (WorkerProcess.RunInWorker(new WorkerPlan([path]) { BytesPerSecond = WorkerPlan.ReadingRate }) is { } exit) return exit;
+                var summary = DatasetSummary.Read(path);
                 Console.Out.Write(result.GetValue(json) ? ToJson(summary).ToJsonString(JsonOptions) + "\n" : ToText(summary));
                 Console.Out.Flush();
                 return summary.LayoutError is { } problem ? ErrorReporter.Report(problem, isVerbose) : 0;

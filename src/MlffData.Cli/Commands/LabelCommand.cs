@@ -85,7 +85,15 @@ internal static class LabelCommand
                         Warning = warnings.Add,
                     },
                     Metadata = MetadataArguments.Parse(result.GetValue(metadata)),
+                    // The worker's time limit and crash report cover the reading of the output, not the teacher's work.
+                    OutputRead = WorkerProcess.NotReading,
                 };
+                // An existing output resumed is the user's HDF5 file: read in a worker. The teacher sets its run time and
+                // memory, so no default limits.
+                string target = result.GetValue(output)!.FullName;
+                if (options.Resume && File.Exists(target)
+                    && WorkerProcess.RunInWorker(new WorkerPlan([target]) { LockedOutput = target }) is { } exit)
+                    return exit;
                 return Run(result.GetValue(input)!.FullName, result.GetValue(output)!.FullName, options, !result.GetValue(noProgress), warnings);
             }
             catch (Exception e)

@@ -45,6 +45,8 @@ internal static class MergeCommand
             try
             {
                 var (target, inputs) = Split(result.GetValue(output)?.FullName, result.GetValue(files) ?? []);
+                var plan = new WorkerPlan(inputs) { BytesPerSecond = WorkerPlan.WritingRate, LockedOutput = target };
+                if (WorkerProcess.RunInWorker(plan) is { } exit) return exit;
                 var warnings = new WarningPrinter(isVerbose);
                 var options = new MergeOptions
                 {

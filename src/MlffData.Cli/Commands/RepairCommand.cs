@@ -23,6 +23,9 @@ internal static class RepairCommand
             string path = result.GetValue(file)!.FullName;
             try
             {
+                // Recovery rewrites the statistics, reading every row once, as a merge does.
+                var plan = new WorkerPlan([path]) { BytesPerSecond = WorkerPlan.WritingRate, LockedOutput = path };
+                if (WorkerProcess.RunInWorker(plan) is { } exit) return exit;
                 if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
                 // A writer still at work on the file holds its lock: refused, naming it. A lock left by a killed one
                 // is taken over, and released below, so nothing of that writer is left.

@@ -25,7 +25,10 @@ internal static class ValidateCommand
             bool isVerbose = result.GetValue(verbose);
             try
             {
-                return Run(result.GetValue(reference)!.FullName, result.GetValue(workDir)?.FullName, result.GetValue(source)?.FullName);
+                string path = result.GetValue(reference)!.FullName;
+                string? keep = result.GetValue(workDir)?.FullName;
+                var plan = new WorkerPlan([path]) { BytesPerSecond = WorkerPlan.RewritingRate, Scratch = keep is null ? [DefaultDirectory()] : [] };
+                return WorkerProcess.RunInWorker(plan) ?? Run(path, keep, result.GetValue(source)?.FullName);
             }
             catch (Exception e)
             {
@@ -39,7 +42,7 @@ internal static class ValidateCommand
     {
         if (!File.Exists(reference)) throw new FileNotFoundException($"{reference}: no such file", reference);
         if (source is not null && !File.Exists(source)) throw new FileNotFoundException($"{source}: no such file", source);
-        string directory = workDir ?? Path.Combine(Path.GetTempPath(), $"mlff-validate-{Environment.ProcessId}");
+        string directory = workDir ?? DefaultDirectory();
         try
         {
             var report = ReferenceValidator.Run(reference, directory, source is null ? null : () => ReadSource(source),
@@ -57,6 +60,9 @@ internal static class ValidateCommand
             if (workDir is null && Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         }
     }
+
+    // Named after the tool's process, not the worker's, so that the tool removes it after a worker that crashed.
+    private static string DefaultDirectory() => Path.Combine(Path.GetTempPath(), $"mlff-validate-{WorkerProcess.ToolProcessId}");
 
     private static IEnumerable<LabelledStructure> ReadSource(string path)
     {

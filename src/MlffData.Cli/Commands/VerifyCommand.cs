@@ -22,6 +22,15 @@ internal static class VerifyCommand
         command.SetAction(result =>
         {
             bool isVerbose = result.GetValue(verbose);
+            try
+            {
+                var plan = new WorkerPlan([.. result.GetValue(files)!.Select(f => f.FullName)]) { BytesPerSecond = WorkerPlan.ReadingRate };
+                if (WorkerProcess.RunInWorker(plan) is { } code) return code;
+            }
+            catch (Exception e)
+            {
+                return ErrorReporter.Report(e, isVerbose);
+            }
             int exit = 0;
             foreach (var file in result.GetValue(files)!)
             {

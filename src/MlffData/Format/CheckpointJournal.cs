@@ -43,6 +43,9 @@ public static class CheckpointJournal
     /// <summary>The journal's path for a file.</summary>
     public static string PathOf(string file) => System.IO.Path.GetFullPath(file) + Suffix;
 
+    /// <summary>The temporary file a new journal is written to before it is renamed into place (FILE.journal.tmp).</summary>
+    public static string TemporaryPathOf(string file) => PathOf(file) + ".tmp";
+
     /// <summary>Records that the file holds <paramref name="entry"/> durably, with copies of its datasets' partial last
     /// chunks (call only after fsyncing the file).</summary>
     /// <exception cref="IOException">The journal cannot be written or synced.</exception>
@@ -50,7 +53,7 @@ public static class CheckpointJournal
     {
         tails ??= [];
         string journal = PathOf(file);
-        string temporary = journal + ".tmp";
+        string temporary = TemporaryPathOf(file);
         var header = new Header(entry.Structures, entry.Atoms,
             [.. tails.Select(t => new TailHeader(t.Dataset, t.Start, t.Bytes?.Length, t.Strings))]);
         try

@@ -84,6 +84,42 @@ public sealed class OutputLock : IDisposable
         }
     }
 
+    /// <summary>The pid of the process on this host that holds the lock on <paramref name="output"/>; null when there
+    /// is no lock, it cannot be read, or its holder is on another host or unknown. Never throws.</summary>
+    public static int? HolderOf(string output)
+    {
+        try
+        {
+            var holder = Holder.Read(Path.GetFullPath(output) + Suffix);
+            return holder?.Host == Environment.MachineName ? holder.Pid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Removes the lock on <paramref name="output"/> when process <paramref name="pid"/> on this host holds it: the
+    /// CLI's worker process that crashed or was killed, whose lock would otherwise wait for the next writer's stale
+    /// check. A lock someone else took meanwhile is left alone. Never throws.
+    /// </summary>
+    /// <returns>Whether that process's lock was there and is gone.</returns>
+    public static bool RemoveIfHeldBy(string output, int pid)
+    {
+        string lockPath = Path.GetFullPath(output) + Suffix;
+        try
+        {
+            var holder = Holder.Read(lockPath);
+            if (holder is null || holder.Pid != pid || holder.Host != Environment.MachineName) return false;
+            return TryRemoveStale(lockPath, holder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     private static bool TryCreate(string lockPath, byte[] content)
     {
         FileStream stream;

@@ -13,6 +13,13 @@ public sealed class H5File : H5Group
     /// <summary>Whether the file was opened read-only.</summary>
     public bool ReadOnly { get; private init; }
 
+    /// <summary>
+    /// Called with the path just before libhdf5 opens an existing file (never for a file being created). The CLI's
+    /// worker process records it: libhdf5 1.10.8 crashes on some damaged files (RELIABILITY.md 3.5), and a crash
+    /// leaves nothing else to say which of several inputs it was reading. Null by default.
+    /// </summary>
+    public static Action<string>? Opening { get; set; }
+
     /// <summary>Creates a file, replacing an existing one when <paramref name="overwrite"/> is true.</summary>
     /// <exception cref="H5Exception">The file cannot be created (or exists and overwrite is false).</exception>
     public static H5File Create(string fileName, bool overwrite = true) => Create(fileName, overwrite, H5PropertyListHandle.Default);
@@ -39,6 +46,7 @@ public sealed class H5File : H5Group
         H5Runtime.EnsureReady();
         // libhdf5 reports a missing file as a generic open failure; say what it really is.
         if (!File.Exists(fileName)) throw new FileNotFoundException($"No such file: {fileName}", fileName);
+        Opening?.Invoke(fileName);
         var handle = H5Error.Check(H5F.Open(fileName, readOnly ? H5F.AccRdonly : H5F.AccRdwr, fileAccess), "H5Fopen", fileName);
         return new H5File(handle, fileName) { ReadOnly = readOnly };
     }

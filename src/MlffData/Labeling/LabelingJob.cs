@@ -74,6 +74,7 @@ public static class LabelingJob
             using var writerLock = OutputLock.Acquire(output);
             recovered = HDF5DatasetWriter.RecoverToCheckpoint(output).Dropped;
             ReadProgress(output, input, fingerprint, options.Calculator, arguments, options.Shard, done, errors);
+            options.OutputRead?.Invoke();
         }
 
         using var labeler = CalculatorLabeler.Create(options.Calculator, options.CalculatorArguments, options.Device, options.StrictDevice,
@@ -93,6 +94,7 @@ public static class LabelingJob
 
         var frames = InputReader.Read(input, options.Input with { LabelsPath = null }, out var fraction);
         var writer = new HDF5DatasetWriter(output, resuming ? WriteMode.Append : WriteMode.Overwrite, options.Write);
+        if (resuming) options.OutputRead?.Invoke();
         long labelled = 0, failed = 0, alreadyDone = 0, sinceCheckpoint = 0;
         // A resumed run's output is already at its target.
         bool checkpointed = resuming;

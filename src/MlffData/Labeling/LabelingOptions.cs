@@ -49,6 +49,12 @@ public sealed record LabelingOptions
     /// <summary>Compression, validation and warnings of the output.</summary>
     public WriteOptions Write { get; init; } = WriteOptions.Default;
 
+    /// <summary>
+    /// Called when the job is done reading an existing output: after a resumed run's recovery and read of it, and again
+    /// once the writer has opened it; the teacher's work and the appends follow. Null (default) for none.
+    /// </summary>
+    public Action? OutputRead { get; init; }
+
     /// <summary>The caller's metadata (e.g. -m keys), written with the job's own.</summary>
     public IReadOnlyDictionary<string, object?> Metadata { get; init; } = new Dictionary<string, object?>();
 }

@@ -145,6 +145,9 @@ public sealed class RepairCommandTests : IDisposable
                 Thread.Sleep(150 + random.Next(1200));
                 process.Kill();
                 process.WaitForExit();
+                // The append runs in the tool's worker process, which the kernel kills when the tool dies, a moment
+                // later: its standard error, the tool's, reaches its end once both are gone.
+                process.StandardError.ReadToEnd();
             }
             bool interrupted = HDF5DatasetWriter.NeedsRecovery(target);
             var repair = CliRunner.Run("repair", target);

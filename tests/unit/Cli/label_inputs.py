@@ -2,8 +2,10 @@
 
 Usage: label_inputs.py WORK_DIR        writes WORK_DIR/emt.extxyz (no labels) and WORK_DIR/other.extxyz
        label_inputs.py --check H5 XYZ  recomputes EMT for every structure of XYZ and compares with H5; prints "ok"
-The calculators for module:callable specs live here too: label_inputs.py:SlowEMT, label_inputs.py:FailingEMT.
+The calculators for module:callable specs live here too: label_inputs.py:SlowEMT, label_inputs.py:FailingEMT,
+label_inputs.py:CrashingEMT.
 """
+import os
 import sys
 import time
 
@@ -34,6 +36,17 @@ class FailingEMT(EMT):
         if atoms is not None and len(atoms) in self.fail_sizes:
             raise ValueError(f"refusing {len(atoms)} atoms")
         super().calculate(atoms, *args, **kwargs)
+
+
+class CrashingEMT(EMT):
+    """EMT that crashes the process with SIGSEGV (a read of address 0) when MLFF_TEST_TEACHER_CRASH is set: a teacher's
+    native code failing, as a CUDA or torch extension can."""
+
+    def calculate(self, *args, **kwargs):
+        if os.environ.get("MLFF_TEST_TEACHER_CRASH"):
+            import ctypes
+            ctypes.string_at(0)
+        super().calculate(*args, **kwargs)
 
 
 def structures(seed):
