@@ -19,6 +19,8 @@ public static class DatasetVerifier
 {
     // Chunks of our files are about 1 MiB; a contiguous dataset (another tool's) is read in blocks of this many rows.
     private const long ContiguousRows = 1 << 16;
+    // Deflate's best ratio is 1032:1 (a run of one byte), and shuffle or lzf does not beat it: a bound on what fits.
+    private const long MaxCompression = 1100;
 
     /// <summary>Verifies one file.</summary>
     /// <param name="path">The file.</param>
@@ -83,6 +85,15 @@ public static class DatasetVerifier
     private static long ReadAll(H5File file, string relative, H5DatasetDescription description, DatasetStatistics stats, List<string> problems)
     {
         string name = "/" + relative;
+        // Rows past the stored chunks read as fill values, one by one: a dataspace damaged to claim trillions of rows
+        // would keep verify busy for hours. No filter stores more than about 1032 bytes of values in one byte (deflate's
+        // limit), so a dataset claiming more than that times the file's size cannot be there.
+        long size = file.Size;
+        if (description.LogicalBytes / MaxCompression > size)
+        {
+            problems.Add($"{name}: claims {description.Shape[0]:N0} rows ({description.LogicalBytes:N0} bytes), more than a file of {size:N0} bytes can hold; not read");
+            return 0;
+        }
         // The values the statistics need are looked at as they pass; everything else is read and dropped.
         string energy = $"{FormatNames.Labels}/{FormatNames.Energy}", forces = $"{FormatNames.Labels}/{FormatNames.Forces}",
             numbers = $"{FormatNames.Structures}/{FormatNames.AtomicNumbers}";
