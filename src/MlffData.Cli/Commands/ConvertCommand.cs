@@ -117,6 +117,9 @@ internal static class ConvertCommand
         var clock = Stopwatch.StartNew();
         var counts = new LabelCounts();
 
+        // SIGINT/SIGTERM stop between two structures; nothing is written (a convert cannot be resumed, so half an
+        // output would only mislead), and an append is rolled back.
+        using var interruption = new Interruption();
         using var progress = new ProgressBar("structures", request.Progress);
         var writer = new HDF5DatasetWriter(request.Output, request.Append ? WriteMode.Append : WriteMode.Overwrite, options);
         WorkerProcess.NotReading();
@@ -125,6 +128,7 @@ internal static class ConvertCommand
         {
             foreach (var frame in frames)
             {
+                interruption.Token.ThrowIfCancellationRequested();
                 counts.Add(frame);
                 if (frame.Energy is null || frame.Forces is null)
                 {
@@ -150,6 +154,13 @@ internal static class ConvertCommand
             var metadata = new Dictionary<string, object?>(request.Metadata);
             if (request.SkipUnlabelled) metadata["skipped_unlabelled"] = (long)counts.Skipped.Count;
             writer.Complete(metadata);
+        }
+        catch (OperationCanceledException) when (interruption.Interrupted)
+        {
+            writer.Abort();
+            progress.Dispose();
+            Console.Error.WriteLine($"interrupted: nothing was written; {(request.Append ? $"{request.Output} is as it was before the append" : "the output was not created or replaced")}");
+            return interruption.ExitCode;
         }
         catch
         {

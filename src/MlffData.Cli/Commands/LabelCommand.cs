@@ -14,8 +14,6 @@ namespace MlffData.Cli.Commands;
 internal static class LabelCommand
 {
     // Exit codes after a signal stopped the run (everything labelled is kept): 128 + the signal, as a shell reports it.
-    private const int ExitAfterSigint = 130;
-    private const int ExitAfterSigterm = 143;
 
     internal static Command Create()
     {
@@ -107,13 +105,10 @@ internal static class LabelCommand
     private static int Run(string input, string output, LabelingOptions options, bool showProgress, WarningPrinter warnings)
     {
         // SIGINT/SIGTERM finish the batch in hand, then the output is completed: a batch job's scheduler may stop it.
-        using var cancel = new CancellationTokenSource();
-        PosixSignal? signal = null;
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interruption = new Interruption();
         LabelingSummary summary;
         using (var progress = new ProgressBar("structures", showProgress))
-            summary = LabelingJob.Run(input, output, options, progress.Report, cancel.Token);
+            summary = LabelingJob.Run(input, output, options, progress.Report, interruption.Token);
         warnings.Summarize();
 
         string errors = summary.Failed > 0 ? $", {summary.Failed:N0} failed (in metadata label_errors)" : "";
@@ -126,14 +121,6 @@ internal static class LabelCommand
         Console.WriteLine($"{output} holds {summary.TotalInOutput:N0} structures");
         if (!summary.Interrupted) return 0;
         Console.Error.WriteLine("interrupted: everything labelled so far is in the output; run again with --resume to continue");
-        return signal == PosixSignal.SIGTERM ? ExitAfterSigterm : ExitAfterSigint;
-
-        void Stop(PosixSignalContext context)
-        {
-            // Handled here: the process stays alive to finish the batch and complete the file.
-            context.Cancel = true;
-            signal ??= context.Signal;
-            cancel.Cancel();
-        }
+        return interruption.ExitCode;
     }
 }

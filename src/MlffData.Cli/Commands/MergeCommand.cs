@@ -90,8 +90,19 @@ internal static class MergeCommand
     private static int Run(string output, string[] inputs, MergeOptions options, bool showProgress, WarningPrinter warnings)
     {
         MergeSummary summary;
-        using (var progress = new ProgressBar("structures", showProgress))
-            summary = DatasetMerger.Merge(output, inputs, options, (done, total) => progress.Report(total == 0 ? 1 : (double)done / total, done));
+        // SIGINT/SIGTERM stop the merge after the block in hand: the partial output is deleted, the old file stays.
+        using var interruption = new Interruption();
+        try
+        {
+            using var progress = new ProgressBar("structures", showProgress);
+            summary = DatasetMerger.Merge(output, inputs, options with { Cancellation = interruption.Token },
+                (done, total) => progress.Report(total == 0 ? 1 : (double)done / total, done));
+        }
+        catch (OperationCanceledException) when (interruption.Interrupted)
+        {
+            Console.Error.WriteLine("interrupted: nothing was written; the output was not created or replaced");
+            return interruption.ExitCode;
+        }
         warnings.Summarize();
 
         string reindexed = options.Reindex ? "; structure_indices offset per input (--reindex)" : "";

@@ -86,14 +86,15 @@ public static partial class DatasetMerger
             var block = rows ? new RowBlock() : null;
             for (int k = 0; k < sources.Length; k++)
             {
-                if (block is not null) CopyRows(sources[k], offsets[k], writer, options, block, done => progress?.Invoke(done, total));
-                else Copy(sources[k], offsets[k], writer, options, done => progress?.Invoke(done, total));
+                if (block is not null) CopyRows(sources[k], offsets[k], writer, options, block, Progress);
+                else Copy(sources[k], offsets[k], writer, options, Progress);
             }
+            options.Cancellation.ThrowIfCancellationRequested();
             writer.Complete(metadata);
         }
         catch
         {
-            // A broken input met half-way or a failed write: the partial file goes, the old output stays.
+            // A broken input met half-way, a failed write or a cancellation: the partial file goes, the old output stays.
             writer.Abort();
             throw;
         }
@@ -103,6 +104,13 @@ public static partial class DatasetMerger
         }
         return new MergeSummary(writer.Path, sources.Length, writer.Count, writer.NumAtoms, writer.Compression, duplicates,
             sources.Sum(s => s.Bytes), new FileInfo(writer.Path).Length, clock.Elapsed);
+
+        // After each block: the caller's progress, and the point where a cancellation stops the copy.
+        void Progress(long done)
+        {
+            options.Cancellation.ThrowIfCancellationRequested();
+            progress?.Invoke(done, total);
+        }
     }
 
     /// <summary>What the first pass learns of one input, before anything is written.</summary>

@@ -33,6 +33,10 @@ public sealed record MergeOptions
     /// HDF5_USE_FILE_LOCKING. Our own lock file beside the output is taken in every mode.</summary>
     public FileLockingMode? FileLocking { get; init; }
 
+    /// <summary>Stops the merge after the block in hand (<see cref="OperationCanceledException"/>): the partial output
+    /// is deleted and a file that was at the output stays.</summary>
+    public CancellationToken Cancellation { get; init; }
+
     /// <summary>The defaults.</summary>
     public static MergeOptions Default { get; } = new();
 }

@@ -97,12 +97,7 @@ public sealed class WorkerProcessTests : IDisposable
         }
     }
 
-    private static void Signal(int pid, string signal)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-        kill.ExitCode.Should().Be(0);
-    }
+    private static void Signal(int pid, string signal) => CliRunner.Signal(pid, signal);
 
     private static string[] ErrorLines(string stderr) => stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 

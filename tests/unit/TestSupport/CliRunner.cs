@@ -42,4 +42,12 @@ public static class CliRunner
         process.WaitForExit();
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>Sends a signal (TERM, INT, STOP, ...) to a process with kill(1).</summary>
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {pid} failed");
+    }
 }
