@@ -68,6 +68,7 @@ internal sealed class DatasetLayout : IDisposable
     /// reads outside the file or that this format does not use (the message names the object).</exception>
     internal static H5File OpenFile(string path)
     {
+        RefuseUnfinished(path);
         H5File file;
         try
         {
@@ -87,6 +88,23 @@ internal sealed class DatasetLayout : IDisposable
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Refuses a file with a journal beside it (<see cref="RollbackJournal"/>, <see cref="CheckpointJournal"/>): a writer
+    /// is at work on it, or was killed and left it between checkpoints, where its bytes may be half of one flush and half
+    /// of another. What it holds is what <c>mlff-data repair</c> gives back, so that is what the message says to run.
+    /// </summary>
+    /// <exception cref="DatasetFormatException">The file has a journal.</exception>
+    private static void RefuseUnfinished(string path)
+    {
+        string? journal = RollbackJournal.Exists(path) ? RollbackJournal.PathOf(path)
+            : CheckpointJournal.Exists(path) ? CheckpointJournal.PathOf(path) : null;
+        if (journal is null) return;
+        string reason = OutputLock.HolderOf(path) is int pid && Directory.Exists($"/proc/{pid}")
+            ? $"is being written by process {pid} ({journal} is beside it); read it once that writer has finished"
+            : $"was left by a writer that did not finish ({journal} is beside it); run `mlff-data repair {path}` to bring it back to its last checkpoint";
+        throw new DatasetFormatException(path, null, reason);
     }
 
     /// <summary>

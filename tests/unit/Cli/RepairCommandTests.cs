@@ -162,4 +162,35 @@ public sealed class RepairCommandTests : IDisposable
         }
         midway.Should().BeGreaterThan(3, "most kills must land while the append is writing");
     }
+
+    [Theory]
+    [InlineData("info")]
+    [InlineData("verify")]
+    [InlineData("export")]
+    public void Read_FileWithAJournalOfADeadWriter_SaysToRunRepair(string command)
+    {
+        // A writer killed between checkpoints leaves a journal beside the file (here, one naming its state).
+        string output = Convert("out.h5");
+        CheckpointJournal.Write(output, new CheckpointJournal.Entry(930, 47034));
+        string[] args = command == "export" ? [command, "-i", output, "-o", _dir.File("out.extxyz")] : [command, output];
+
+        var (code, stdout, stderr) = CliRunner.Run(args);
+
+        code.Should().Be(1);
+        (stdout + stderr).Should().Contain($"{output}: was left by a writer that did not finish").And.Contain($"run `mlff-data repair {output}`");
+        File.Exists(_dir.File("out.extxyz")).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Read_FileBeingWritten_SaysWhoWritesIt()
+    {
+        string output = Convert("out.h5");
+        CheckpointJournal.Write(output, new CheckpointJournal.Entry(930, 47034));
+        using var writer = OutputLock.Acquire(output);
+
+        var (code, _, stderr) = CliRunner.Run("info", output);
+
+        code.Should().Be(1);
+        stderr.Should().Contain($"is being written by process {Environment.ProcessId}");
+    }
 }
