@@ -106,17 +106,20 @@ internal static unsafe class RollbackFileDriver
     private static nint Open(byte* name, uint flags, long fapl, ulong maxAddress)
     {
         nint file = _open(name, flags, fapl, maxAddress);
+        if (file == 0) return 0;
         try
         {
-            if (file != 0 && Bound.TryGetValue(Marshal.PtrToStringUTF8((nint)name) ?? "", out var journal))
+            if (Bound.TryGetValue(Marshal.PtrToStringUTF8((nint)name) ?? "", out var journal))
                 OpenFiles[file] = journal;
+            return file;
         }
         catch
         {
-            // Never unwind into libhdf5; a file without its journal is only unprotected, and Write cannot miss it:
-            // the writer checks that its journal saw the file (see RollbackJournal.Begin's callers).
+            // Never unwind into libhdf5. A bound file that could not be tied to its journal would be written
+            // unprotected: the open fails instead.
+            _close(file);
+            return 0;
         }
-        return file;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
