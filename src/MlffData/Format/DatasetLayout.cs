@@ -101,7 +101,7 @@ internal sealed class DatasetLayout : IDisposable
         string? journal = RollbackJournal.Exists(path) ? RollbackJournal.PathOf(path)
             : CheckpointJournal.Exists(path) ? CheckpointJournal.PathOf(path) : null;
         if (journal is null) return;
-        string reason = OutputLock.HolderOf(path) is int pid && Directory.Exists($"/proc/{pid}")
+        string reason = OutputLock.LiveHolderOf(path) is int pid
             ? $"is being written by process {pid} ({journal} is beside it); read it once that writer has finished"
             : $"was left by a writer that did not finish ({journal} is beside it); run `mlff-data repair {path}` to bring it back to its last checkpoint";
         throw new DatasetFormatException(path, null, reason);

@@ -86,12 +86,20 @@ public sealed class OutputLock : IDisposable
 
     /// <summary>The pid of the process on this host that holds the lock on <paramref name="output"/>; null when there
     /// is no lock, it cannot be read, or its holder is on another host or unknown. Never throws.</summary>
-    public static int? HolderOf(string output)
+    public static int? HolderOf(string output) => LocalHolder(output)?.Pid;
+
+    /// <summary>The pid of the live process on this host that holds the lock on <paramref name="output"/>, by the check
+    /// <see cref="Acquire"/> makes before it takes a lock over (pid, start time, boot); null otherwise. Never throws.</summary>
+    public static int? LiveHolderOf(string output) => LocalHolder(output) is { Pid: int pid } holder && !holder.IsStale() ? pid : null;
+
+    /// <summary>The holder of the lock on <paramref name="output"/> when it is a process on this host; null when there is
+    /// no lock, it cannot be read, or its holder is elsewhere. Never throws.</summary>
+    private static Holder? LocalHolder(string output)
     {
         try
         {
             var holder = Holder.Read(Path.GetFullPath(output) + Suffix);
-            return holder?.Host == Environment.MachineName ? holder.Pid : null;
+            return holder?.Host == Environment.MachineName ? holder : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -107,12 +115,10 @@ public sealed class OutputLock : IDisposable
     /// <returns>Whether that process's lock was there and is gone.</returns>
     public static bool RemoveIfHeldBy(string output, int pid)
     {
-        string lockPath = Path.GetFullPath(output) + Suffix;
+        if (LocalHolder(output) is not { } holder || holder.Pid != pid) return false;
         try
         {
-            var holder = Holder.Read(lockPath);
-            if (holder is null || holder.Pid != pid || holder.Host != Environment.MachineName) return false;
-            return TryRemoveStale(lockPath, holder);
+            return TryRemoveStale(Path.GetFullPath(output) + Suffix, holder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
