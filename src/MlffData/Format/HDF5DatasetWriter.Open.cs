@@ -145,13 +145,17 @@ public sealed partial class HDF5DatasetWriter
     /// A new file access list for a file written in place (or about to be): libhdf5's lock as
     /// <see cref="WriteOptions.FileLocking"/> says (null: the environment decides), and the rollback driver.
     /// </summary>
-    private static H5PropertyListHandle FileAccessList(FileLockingMode? locking) => locking switch
+    private static H5PropertyListHandle FileAccessList(FileLockingMode? locking)
     {
-        null => H5File.FileAccess(useFileLocking: null, ignoreWhenDisabled: false, rollback: true),
-        FileLockingMode.On => H5File.FileAccess(useFileLocking: true, ignoreWhenDisabled: false, rollback: true),
-        FileLockingMode.Off => H5File.FileAccess(useFileLocking: false, ignoreWhenDisabled: false, rollback: true),
-        _ => H5File.FileAccess(useFileLocking: true, ignoreWhenDisabled: true, rollback: true),
-    };
+        var (use, ignoreWhenDisabled) = locking switch
+        {
+            null => ((bool?)null, false),
+            FileLockingMode.On => (true, false),
+            FileLockingMode.Off => (false, false),
+            _ => (true, true),
+        };
+        return H5File.FileAccess(use, ignoreWhenDisabled, rollback: true);
+    }
 
     /// <summary>Opens or creates the file, turning libhdf5's flock failures into messages that say what to do.</summary>
     private H5File OpenHdf5(Func<H5File> open)
