@@ -146,14 +146,6 @@ public class H5Group : IDisposable
     public H5StringDataset OpenStringDataset(string name) => H5StringDataset.Open(this, name);
 
     /// <summary>
-    /// Removes the link <paramref name="name"/> (H5Ldelete). The object goes when nothing links to it and no id holds
-    /// it open; its bytes stay in the file as free space until the file is repacked.
-    /// </summary>
-    /// <exception cref="H5ObjectNotFoundException">There is no such link.</exception>
-    public void Delete(string name) =>
-        H5Error.Check(H5L.Delete(Handle, name, H5PropertyListHandle.Default), "H5Ldelete", Child(name));
-
-    /// <summary>
     /// Sets the number of rows (the first dimension) of a dataset of any type, keeping the other dimensions; shrinking
     /// drops the rows past the new end. Used to cut a file back to its last checkpoint.
     /// </summary>

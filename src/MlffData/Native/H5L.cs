@@ -40,8 +40,4 @@ internal static partial class H5L
     /// <summary>Name of the n-th link of a group; returns the name's length, negative on failure.</summary>
     [LibraryImport(H5.Library, EntryPoint = "H5Lget_name_by_idx", StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial nint GetNameByIdx(H5LocationHandle loc, string groupName, int indexType, int order, ulong n, byte* name, nuint size, H5PropertyListHandle lapl);
-
-    /// <summary>Removes a link; the object it named is freed once nothing links to it and no id holds it open.</summary>
-    [LibraryImport(H5.Library, EntryPoint = "H5Ldelete", StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Delete(H5LocationHandle loc, string name, H5PropertyListHandle lapl);
 }

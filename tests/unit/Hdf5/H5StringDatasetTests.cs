@@ -121,13 +121,4 @@ with h5py.File(sys.argv[1], "w") as f:
         act.Should().Throw<ArgumentException>().WithMessage("*null*");
         d.Rows.Should().Be(0);
     }
-
-    [Fact]
-    public void Delete_Dataset_LinkIsGone()
-    {
-        using var file = H5File.Create(_dir.File("a.h5"));
-        using (var d = file.CreateStringDataset("s", [], 2)) d.Append(["a"]);
-        file.Delete("s");
-        file.Contains("s").Should().BeFalse();
-    }
 }
