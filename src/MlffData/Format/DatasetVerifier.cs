@@ -59,6 +59,7 @@ public static class DatasetVerifier
                 structures = atoms = -1;
             }
             var paths = file.WalkDatasets();
+            long size = file.Size;
             foreach (var relative in paths)
             {
                 string name = "/" + relative;
@@ -66,7 +67,7 @@ public static class DatasetVerifier
                 {
                     var description = file.Describe(relative);
                     if (!description.Filters.Fletcher32) unchecked_.Add(name);
-                    chunks += ReadAll(file, relative, description, stats, problems);
+                    chunks += ReadAll(file, size, relative, description, stats, problems);
                 }
                 catch (Exception e) when (e is H5Exception or InvalidDataException)
                 {
@@ -82,13 +83,12 @@ public static class DatasetVerifier
 
     /// <summary>Reads a dataset chunk by chunk in its own type; returns the chunks read. A chunk that fails to read is
     /// a problem naming its rows, and reading goes on with the next.</summary>
-    private static long ReadAll(H5File file, string relative, H5DatasetDescription description, DatasetStatistics stats, List<string> problems)
+    private static long ReadAll(H5File file, long size, string relative, H5DatasetDescription description, DatasetStatistics stats, List<string> problems)
     {
         string name = "/" + relative;
         // Rows past the stored chunks read as fill values, one by one: a dataspace damaged to claim trillions of rows
         // would keep verify busy for hours. No filter stores more than about 1032 bytes of values in one byte (deflate's
         // limit), so a dataset claiming more than that times the file's size cannot be there.
-        long size = file.Size;
         if (description.LogicalBytes / MaxCompression > size)
         {
             problems.Add($"{name}: claims {description.Shape[0]:N0} rows ({description.LogicalBytes:N0} bytes), more than a file of {size:N0} bytes can hold; not read");
