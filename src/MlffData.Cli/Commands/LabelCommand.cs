@@ -13,8 +13,6 @@ namespace MlffData.Cli.Commands;
 /// </summary>
 internal static class LabelCommand
 {
-    // Exit codes after a signal stopped the run (everything labelled is kept): 128 + the signal, as a shell reports it.
-
     internal static Command Create()
     {
         var input = new Option<FileInfo>("--input", "-i") { Description = "Structures to label: extended XYZ, ASE pickle, or anything ASE reads", Required = true };
@@ -92,7 +90,7 @@ internal static class LabelCommand
                 if (options.Resume && File.Exists(target)
                     && WorkerProcess.RunInWorker(new WorkerPlan([target]) { LockedOutput = target }) is { } exit)
                     return exit;
-                return Run(result.GetValue(input)!.FullName, result.GetValue(output)!.FullName, options, !result.GetValue(noProgress), warnings);
+                return Run(result.GetValue(input)!.FullName, target, options, !result.GetValue(noProgress), warnings);
             }
             catch (Exception e)
             {
