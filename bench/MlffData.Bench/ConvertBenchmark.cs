@@ -25,10 +25,7 @@ internal static class ConvertBenchmark
     internal static List<Row> Run(string repo, string reference, string work, List<LabelledStructure> data, int repeats)
     {
         long atoms = data.Sum(d => (long)d.Structure.NumAtoms);
-        string extxyz = Path.Combine(work, "input.extxyz");
-        WriteExtxyz(data, extxyz);
-        string pickle = Path.Combine(work, "input.pkl");
-        PeerProcess.Run(repo, "ase_h5py_peer_convert.py", "make-pickle", reference, pickle, "--count", data.Count.ToString());
+        var (extxyz, pickle) = MakeInputs(repo, reference, work, data);
         var rows = new List<Row>();
         foreach (var (format, input) in new[] { ("extxyz", extxyz), ("pickle", pickle) })
             foreach (var compression in new[] { "gzip-4", "none" })
@@ -41,6 +38,17 @@ internal static class ConvertBenchmark
         File.Delete(extxyz);
         File.Delete(pickle);
         return rows;
+    }
+
+    /// <summary>The two inputs, input.extxyz (our ExtxyzWriter) and input.pkl (the peer's make-pickle), in <paramref name="directory"/>.</summary>
+    internal static (string Extxyz, string Pickle) MakeInputs(string repo, string reference, string directory, List<LabelledStructure> data)
+    {
+        Directory.CreateDirectory(directory);
+        string extxyz = Path.Combine(directory, "input.extxyz");
+        WriteExtxyz(data, extxyz);
+        string pickle = Path.Combine(directory, "input.pkl");
+        PeerProcess.Run(repo, "ase_h5py_peer_convert.py", "make-pickle", reference, pickle, "--count", data.Count.ToString());
+        return (extxyz, pickle);
     }
 
     /// <summary>

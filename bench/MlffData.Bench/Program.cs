@@ -35,6 +35,12 @@ public static class Program
         // --loop MODE COMPRESSION SECONDS: our writer alone, over and over, for a profiler (perf) to sample; prints each run's time.
         if (Array.IndexOf(args, "--loop") is int at and >= 0)
             return Loop(reference, count, args[at + 1], args[at + 2], double.Parse(args[at + 3], CultureInfo.InvariantCulture), validate, work);
+        // --make-inputs DIR: only write the end-to-end inputs (input.extxyz, input.pkl) into DIR, for profiling the CLI on them.
+        if (Array.IndexOf(args, "--make-inputs") is int mi and >= 0)
+        {
+            ConvertBenchmark.MakeInputs(repo, reference, args[mi + 1], ReferenceData.Load(reference, count, seed: 0));
+            return 0;
+        }
         Directory.CreateDirectory(work);
         try
         {

@@ -623,7 +623,7 @@ public sealed class ExtxyzReader : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private double ParseReal(ReadOnlySpan<char> line, ref int p, int index, string field, int atom, int column)
     {
-        int length = PythonText.ScanShortDecimal(line[p..], out double value);
+        int length = PythonText.ScanDecimal(line[p..], out double value);
         if (length > 0)
         {
             p += length;

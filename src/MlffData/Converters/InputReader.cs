@@ -58,12 +58,20 @@ public static class InputReader
         return labels.Apply(frames, path);
     }
 
+    // How far the extxyz reader may run ahead of the writer: enough to ride out the writer's pauses (a chunk
+    // flush), and a bound on memory (about 60 MB at most) however large the structures are.
+    private const int MaxItemsAhead = 256;
+    private const long MaxAtomsAhead = 1 << 20;
+
     private static IEnumerable<SourceFrame> ReadExtxyz(string path, SourceKeys keys, out Func<double?> fraction)
     {
         // Opened now rather than at the first frame, so that the progress callback can watch its position.
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        fraction = () => stream.CanRead && stream.Length > 0 ? (double)stream.Position / stream.Length : null;
-        return Frames(stream);
+        // The length once: FileStream.Length asks the kernel (fstat) every time, and this runs for every structure.
+        long length = stream.Length;
+        fraction = () => stream.CanRead && length > 0 ? (double)stream.Position / length : null;
+        // Parsing on a thread of its own, ahead of the writer: the parse is most of a conversion's time.
+        return ReadAhead<SourceFrame>.Of(Frames(stream), MaxItemsAhead, MaxAtomsAhead, frame => frame.Structure.NumAtoms + 1L);
 
         IEnumerable<SourceFrame> Frames(FileStream stream)
         {
