@@ -46,28 +46,30 @@ public static partial class AseReader
         return Stream(path, "safe_pickle", arguments, python, "");
     }
 
-    // The native reader decodes the whole file before the first frame, so a file it does not model goes to Python
-    // whole; the same checks and messages either way.
+    // The native reader decodes the whole file before the first frame, and makes the frames on a thread of its own
+    // while the caller writes the ones before. Something it does not model (PickleNotSupportedException) sends the
+    // file to Python: whole when no frame has been given yet, else after the frames given, which are Python's too.
     private static IEnumerable<SourceFrame> NativeOrPython(string path, SourceKeys? keys, string? python)
     {
-        (List<SourceFrame> Frames, ConversionException? Error)? native;
-        try
+        int given = 0;
+        using (var native = InputReader.ReadAhead(AsePickleReader.Stream(path, keys)).GetEnumerator())
         {
-            native = AsePickleReader.Decode(path, keys);
+            while (true)
+            {
+                try
+                {
+                    if (!native.MoveNext()) yield break;
+                }
+                catch (PickleNotSupportedException)
+                {
+                    break;
+                }
+                yield return native.Current;
+                given++;
+            }
         }
-        catch (PickleNotSupportedException)
-        {
-            native = null;
-        }
-        if (native is not { } decoded)
-        {
-            foreach (var frame in ReadPickleWithPython(path, keys, false, python))
-                yield return frame;
-            yield break;
-        }
-        foreach (var frame in decoded.Frames)
+        foreach (var frame in ReadPickleWithPython(path, keys, false, python).Skip(given))
             yield return frame;
-        if (decoded.Error is not null) throw decoded.Error;
     }
 
     /// <summary>

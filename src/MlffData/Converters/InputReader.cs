@@ -58,10 +58,14 @@ public static class InputReader
         return labels.Apply(frames, path);
     }
 
-    // How far the extxyz reader may run ahead of the writer: enough to ride out the writer's pauses (a chunk
-    // flush), and a bound on memory (about 60 MB at most) however large the structures are.
+    // How far a reader may run ahead of the writer: enough to ride out the writer's pauses (a chunk flush), and a
+    // bound on memory (about 60 MB at most) however large the structures are.
     private const int MaxItemsAhead = 256;
     private const long MaxAtomsAhead = 1 << 20;
+
+    /// <summary>A native reader's frames, made on a thread of its own a bounded distance ahead of the caller.</summary>
+    internal static IEnumerable<SourceFrame> ReadAhead(IEnumerable<SourceFrame> frames) =>
+        ReadAhead<SourceFrame>.Of(frames, MaxItemsAhead, MaxAtomsAhead, frame => frame.Structure.NumAtoms + 1L);
 
     private static IEnumerable<SourceFrame> ReadExtxyz(string path, SourceKeys keys, out Func<double?> fraction)
     {
@@ -71,7 +75,7 @@ public static class InputReader
         long length = stream.Length;
         fraction = () => stream.CanRead && length > 0 ? (double)stream.Position / length : null;
         // Parsing on a thread of its own, ahead of the writer: the parse is most of a conversion's time.
-        return ReadAhead<SourceFrame>.Of(Frames(stream), MaxItemsAhead, MaxAtomsAhead, frame => frame.Structure.NumAtoms + 1L);
+        return ReadAhead(Frames(stream));
 
         IEnumerable<SourceFrame> Frames(FileStream stream)
         {

@@ -118,6 +118,25 @@ public sealed class AsePickleReaderTests(PythonFixture python, AsePickleReaderTe
     }
 
     [Fact]
+    public void ReadPickle_StructureTheNativeReaderDoesNotModelAfterOthers_PythonGoesOnFromIt()
+    {
+        // Arrange: the native reader gives structures 0 and 1, then meets what it leaves to Python in structure 2.
+        var (file, keys) = cases.All["fallback_late_virials"];
+
+        // Act
+        var nativeOnly = () => AsePickleReader.Read(file, keys).ToList();
+        var (frames, error) = Collect(() => AseReader.ReadPickle(file, keys, false, python.Interpreter.Executable));
+        var (reference, referenceError) = Collect(() => AseReader.ReadPickleWithPython(file, keys, false, python.Interpreter.Executable));
+
+        // Assert: the same three structures, or the same error after the same ones, as Python alone gives.
+        nativeOnly.Should().Throw<PickleNotSupportedException>();
+        frames.Count.Should().Be(reference.Count);
+        frames.Count.Should().BeGreaterThanOrEqualTo(2);
+        (error?.Message).Should().Be(referenceError?.Message);
+        ShouldBeSame(frames, reference);
+    }
+
+    [Fact]
     public void ReadPickle_PickleTheNativeReaderDoesNotModel_ReadWholeThroughPython()
     {
         var (file, keys) = cases.All["fallback_big_int"];

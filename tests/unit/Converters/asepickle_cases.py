@@ -147,6 +147,26 @@ h2.info["virials"] = np.ones(6)
 case("non_periodic_virials", [h2], virials_key="virials")
 
 
+def late_fallback():
+    # Two periodic structures the native reader models, then one it leaves to Python (virials, periodic cell of rank 2).
+    out = []
+    for i in range(2):
+        a = bulk("Cu", cubic=True)
+        a.rattle(0.02, seed=i)
+        labelled(a, 20 + i, stress=False)
+        a.info["virials"] = np.full(6, float(i + 1))
+        out.append(a)
+    flat = bulk("Cu", cubic=True)
+    flat.set_cell([[3.6, 0, 0], [0, 3.6, 0], [0, 0, 0]])
+    flat.pbc = True
+    labelled(flat, 22, stress=False)
+    flat.info["virials"] = np.ones(6)
+    return out + [flat]
+
+
+case("fallback_late_virials", late_fallback(), virials_key="virials")
+
+
 def odd_arrays():
     out = []
     for i in range(3):

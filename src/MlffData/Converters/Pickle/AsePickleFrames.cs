@@ -42,36 +42,48 @@ internal sealed partial class AsePickleFrames
         var frames = new List<SourceFrame>();
         try
         {
-            var structures = AtomsList(root);
-            string? label = _virialsKey ?? _stressKey;
-            var wanted = new List<string>();
-            foreach (string? k in (string?[])[label, .. _keepInfo])
-                if (!string.IsNullOrEmpty(k) && !wanted.Contains(k)) wanted.Add(k);
-            var wantedArrays = _keepArrays.Distinct(StringComparer.Ordinal).ToList();
-            var found = new HashSet<string>(StringComparer.Ordinal);
-            var foundArrays = new HashSet<string>(StringComparer.Ordinal);
-            for (int index = 0; index < structures.Count; index++)
-            {
-                var atoms = Clean(structures[index], index);
-                foreach (string key in wanted)
-                    if (!found.Contains(key) && Optional(atoms, key, false) is not null) found.Add(key);
-                foreach (string key in wantedArrays)
-                    if (!foundArrays.Contains(key) && Optional(atoms, key, true) is not null) foundArrays.Add(key);
-                frames.Add(Frame(atoms, index));
-            }
-            int last = structures.Count - 1;
-            if (last >= 0)
-            {
-                foreach (string key in wanted)
-                    if (!found.Contains(key)) throw Error(last, key, $"key '{key}' is in no structure's Atoms.info or calculator results");
-                foreach (string key in wantedArrays)
-                    if (!foundArrays.Contains(key)) throw Error(last, key, $"key '{key}' is in no structure's Atoms.arrays or calculator results");
-            }
+            foreach (var frame in Frames(root))
+                frames.Add(frame);
             return (frames, null);
         }
         catch (ConversionException e)
         {
             return (frames, e);
+        }
+    }
+
+    /// <summary>
+    /// The frames of a loaded pickle, each made when it is asked for; the first error is thrown after the frames
+    /// before it, as Python's generator raises it.
+    /// </summary>
+    /// <exception cref="ConversionException">A structure or label is malformed.</exception>
+    /// <exception cref="PickleNotSupportedException">A value whose handling by Python is not modelled.</exception>
+    public IEnumerable<SourceFrame> Frames(object? root)
+    {
+        var structures = AtomsList(root);
+        string? label = _virialsKey ?? _stressKey;
+        var wanted = new List<string>();
+        foreach (string? k in (string?[])[label, .. _keepInfo])
+            if (!string.IsNullOrEmpty(k) && !wanted.Contains(k)) wanted.Add(k);
+        var wantedArrays = _keepArrays.Distinct(StringComparer.Ordinal).ToList();
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var foundArrays = new HashSet<string>(StringComparer.Ordinal);
+        for (int index = 0; index < structures.Count; index++)
+        {
+            var atoms = Clean(structures[index], index);
+            foreach (string key in wanted)
+                if (!found.Contains(key) && Optional(atoms, key, false) is not null) found.Add(key);
+            foreach (string key in wantedArrays)
+                if (!foundArrays.Contains(key) && Optional(atoms, key, true) is not null) foundArrays.Add(key);
+            yield return Frame(atoms, index);
+        }
+        int last = structures.Count - 1;
+        if (last >= 0)
+        {
+            foreach (string key in wanted)
+                if (!found.Contains(key)) throw Error(last, key, $"key '{key}' is in no structure's Atoms.info or calculator results");
+            foreach (string key in wantedArrays)
+                if (!foundArrays.Contains(key)) throw Error(last, key, $"key '{key}' is in no structure's Atoms.arrays or calculator results");
         }
     }
 

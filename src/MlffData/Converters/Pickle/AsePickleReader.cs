@@ -8,9 +8,10 @@ namespace MlffData.Converters.Pickle;
 /// <c>pickle.load</c>, since no Python object is made per value.
 /// </summary>
 /// <remarks>
-/// The whole file is read and decoded before the first frame is returned, so a file with something the native reader
-/// does not model fails with <see cref="PickleNotSupportedException"/> before any frame, and the caller can read it
-/// through Python instead (<see cref="AseReader.ReadPickle"/> does).
+/// The file is mapped (not copied) and decoded whole before the first frame is returned. <see cref="Read"/> makes
+/// every frame first too, so a file with something the native reader does not model fails with
+/// <see cref="PickleNotSupportedException"/> before any frame; <see cref="AseReader.ReadPickle"/> uses
+/// <see cref="Stream"/>, which makes each frame when asked for, and goes on through Python from the frame it fails on.
 /// </remarks>
 public static class AsePickleReader
 {
@@ -34,57 +35,56 @@ public static class AsePickleReader
     /// <exception cref="PickleNotSupportedException">The file needs something only the Python path models.</exception>
     internal static (double[] Energies, double[][] Forces, double[]?[]? Stresses) ReadLabels(string path)
     {
-        var mapper = new AsePickleFrames(path, SourceKeys.Default);
-        return mapper.ReadLabels(Load(path));
+        using var mapped = Map(path);
+        return new AsePickleFrames(path, SourceKeys.Default).ReadLabels(Load(path, mapped));
     }
 
     /// <summary>Every frame up to the first error, and that error (null when none); nothing is returned lazily.</summary>
     /// <exception cref="PickleNotSupportedException">The file needs something only the Python path models.</exception>
     internal static (List<SourceFrame> Frames, ConversionException? Error) Decode(string path, SourceKeys? keys)
     {
-        object? root;
-        try
-        {
-            root = Load(path);
-        }
-        catch (ConversionException e)
-        {
-            return ([], e);
-        }
-        return new AsePickleFrames(path, keys ?? SourceKeys.Default).Read(root);
+        using var mapped = Map(path);
+        return new AsePickleFrames(path, keys ?? SourceKeys.Default).Read(Load(path, mapped));
     }
 
-    // The object the file holds; a refused pickle as the ConversionException the Python path gives.
-    private static object? Load(string path)
+    /// <summary>
+    /// The frames of an ASE pickle, decoded whole first (so a refused pickle fails before any frame), then each
+    /// made when asked for, so that writing the first ones can overlap making the rest.
+    /// </summary>
+    /// <exception cref="ConversionException">As <see cref="Read"/>.</exception>
+    /// <exception cref="PickleNotSupportedException">The file needs something only the Python path models; unlike
+    /// <see cref="Read"/>, perhaps after some frames, which the Python path gives the same.</exception>
+    internal static IEnumerable<SourceFrame> Stream(string path, SourceKeys? keys)
     {
-        byte[] data;
+        // The decoded objects are slices of the mapping and the frames are copies: it is unmapped after the last.
+        using var mapped = Map(path);
+        foreach (var frame in new AsePickleFrames(path, keys ?? SourceKeys.Default).Frames(Load(path, mapped)))
+            yield return frame;
+    }
+
+    private static MappedFileMemory Map(string path)
+    {
         try
         {
-            data = ReadAll(path);
+            return MappedFileMemory.Map(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutOfMemoryException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Python words the file errors (FileNotFoundError, ...) its own way.
             throw new PickleNotSupportedException($"reading the file: {e.Message}");
         }
+    }
+
+    // The object the file holds; a refused pickle as the ConversionException the Python path gives.
+    private static object? Load(string path, MappedFileMemory mapped)
+    {
         try
         {
-            return PickleMachine.Load(data);
+            return PickleMachine.Load(mapped.Memory);
         }
         catch (PickleRefusedException e)
         {
             throw new ConversionException(path, null, null, e.Message, e);
         }
-    }
-
-    // File.ReadAllBytes without zeroing the buffer first: a pickle of many structures is hundreds of megabytes.
-    private static byte[] ReadAll(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        long length = stream.Length;
-        if (length > Array.MaxLength) throw new PickleNotSupportedException($"a pickle of {length} bytes");
-        var data = GC.AllocateUninitializedArray<byte>((int)length);
-        stream.ReadExactly(data);
-        return data;
     }
 }

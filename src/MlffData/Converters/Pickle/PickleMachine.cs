@@ -26,7 +26,9 @@ internal sealed class PickleMachine
     private static readonly object[] SmallIntegers = Enumerable.Range(-256, 512).Select(i => (object)(long)i).ToArray();
     private static readonly object True = true, False = false;
 
-    private readonly byte[] _data;
+    // The pickle, pinned for the machine's life; read through Data, a bounds-checked span over it.
+    private readonly ReadOnlyMemory<byte> _memory;
+    private readonly unsafe byte* _bytes;
     private readonly List<object?> _stack = [];
     private readonly List<int> _marks = [];
     private readonly List<object?> _memo = [];
@@ -41,9 +43,10 @@ internal sealed class PickleMachine
     private readonly bool _scanOnly;
     private byte[] _read;
 
-    private PickleMachine(byte[] data, bool scanOnly, byte[] read)
+    private unsafe PickleMachine(ReadOnlyMemory<byte> data, byte* bytes, bool scanOnly, byte[] read)
     {
-        _data = data;
+        _memory = data;
+        _bytes = bytes;
         _scanOnly = scanOnly;
         _read = read;
     }
@@ -52,16 +55,19 @@ internal sealed class PickleMachine
     /// <param name="data">The whole pickle.</param>
     /// <exception cref="PickleRefusedException">The pickle is malformed or unsafe (safe_pickle.py's message).</exception>
     /// <exception cref="PickleNotSupportedException">The pickle needs something this machine does not model.</exception>
-    public static object? Load(byte[] data)
+    public static unsafe object? Load(ReadOnlyMemory<byte> data)
     {
-        var scan = new PickleMachine(data, true, new byte[64]);
+        using var pin = data.Pin();
+        var scan = new PickleMachine(data, (byte*)pin.Pointer, true, new byte[64]);
         scan.Run();
-        var load = new PickleMachine(data, false, scan._read);
+        var load = new PickleMachine(data, (byte*)pin.Pointer, false, scan._read);
         load._memo.Capacity = (int)Math.Min(scan._memoCount, int.MaxValue);
         return load.Run();
     }
 
-    private int Remaining => _data.Length - _pos;
+    private unsafe ReadOnlySpan<byte> Data => new(_bytes, _memory.Length);
+
+    private int Remaining => _memory.Length - _pos;
 
     private object? Run()
     {
@@ -91,8 +97,8 @@ internal sealed class PickleMachine
       {
         _inLoad = false;
         _at = _pos;
-        if (_pos >= _data.Length) throw Invalid("pickle exhausted before seeing STOP");
-        byte op = _data[_pos++];
+        if (_pos >= _memory.Length) throw Invalid("pickle exhausted before seeing STOP");
+        byte op = Data[_pos++];
         switch (op)
         {
             case 0x80: // PROTO
@@ -321,14 +327,14 @@ internal sealed class PickleMachine
     private byte ReadUInt1()
     {
         if (Remaining < 1) throw Invalid("not enough data in stream to read uint1");
-        return _data[_pos++];
+        return Data[_pos++];
     }
 
     // A fixed-size argument; pickletools names the reader in its message.
     private ReadOnlySpan<byte> Fixed(int size, string reader)
     {
         if (Remaining < size) throw Invalid($"not enough data in stream to read {reader}");
-        var bytes = _data.AsSpan(_pos, size);
+        var bytes = Data.Slice(_pos, size);
         _pos += size;
         return bytes;
     }
@@ -357,16 +363,17 @@ internal sealed class PickleMachine
 
     private ReadOnlyMemory<byte> Take(int n)
     {
-        var slice = _data.AsMemory(_pos, n);
+        var slice = _memory.Slice(_pos, n);
         _pos += n;
         return slice;
     }
 
     private ReadOnlySpan<byte> ReadLine(string kind)
     {
-        int newline = Array.IndexOf(_data, (byte)'\n', _pos);
+        int newline = Data[_pos..].IndexOf((byte)'\n');
         if (newline < 0) throw Invalid($"no newline found when trying to read {kind}");
-        var line = _data.AsSpan(_pos, newline - _pos);
+        newline += _pos;
+        var line = Data.Slice(_pos, newline - _pos);
         _pos = newline + 1;
         return line;
     }
