@@ -19,6 +19,7 @@ internal static class MeasuredProcess
     internal static Result Run(string repo, string output, string command, params string[] args)
     {
         string report = output + ".rss.json";
+        Disk.Settle();
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(repo, "scripts", "peak_rss.py"));
         start.ArgumentList.Add(report);

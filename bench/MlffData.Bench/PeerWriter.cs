@@ -15,6 +15,7 @@ internal static class PeerWriter
 
     internal static Result Run(string repo, string reference, string output, string style, string compression, int count)
     {
+        Disk.Settle();
         var r = PeerProcess.Run(repo, "h5py_peer_writer.py", reference, output, "--style", style, "--compression", compression, "--count", count.ToString());
         return new Result(style, compression, r.GetProperty("structures").GetInt64(), r.GetProperty("seconds").GetDouble(),
             r.GetProperty("structures_per_s").GetDouble(), r.GetProperty("bytes").GetInt64());

@@ -169,6 +169,7 @@ public static class Program
         var times = new List<double>();
         for (int i = 0; i < repeats; i++)
         {
+            Disk.Settle();
             var clock = Stopwatch.StartNew();
             bytes = run();
             times.Add(clock.Elapsed.TotalSeconds);

@@ -35,9 +35,10 @@ internal static class DeflateCodec
                 Shuffle(raw, shuffled.AsSpan(0, raw.Length), elementSize);
                 input = shuffled.AsSpan(0, raw.Length);
             }
+            var strategy = shuffled is null ? ZLibCompressionStrategy.Default : StrategyFor(input, elementSize, level);
             // Deflate seldom grows data by more than 0.1% plus a few bytes; the stream grows if it does.
             using var output = new PooledBufferStream(raw.Length + raw.Length / 256 + 64);
-            using (var zlib = new ZLibStream(output, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
+            using (var zlib = new ZLibStream(output, new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy }, leaveOpen: true))
                 zlib.Write(input);
             return output.Detach();
         }
@@ -45,6 +46,53 @@ internal static class DeflateCodec
         {
             if (shuffled is not null) ArrayPool<byte>.Shared.Return(shuffled);
         }
+    }
+
+    // Chunks this small are deflated with the default strategy: sampling would cost more than it could save.
+    private const int SampledChunkBytes = 128 << 10;
+    private const int SampleBytesPerPlane = 8 << 10;
+
+    /// <summary>
+    /// Deflate's run-length strategy (zlib's Z_RLE: matches at distance 1 only) when a sample of the shuffled chunk
+    /// says it loses at most 3% against the full match search at this level, else the default strategy.
+    /// </summary>
+    /// <remarks>
+    /// A shuffled chunk of positions or forces is byte planes of runs (sign and exponent bytes) and of noise (low
+    /// mantissa bytes), where the full search finds little that runs do not: measured on the benchmark's data, the
+    /// run-length strategy deflates these columns 2.2 times as fast, positions 0.7% larger and forces 0.6% smaller
+    /// than the default (both smaller than h5py's gzip-4). A sample of 8 KiB per plane overstates the loss (2% for
+    /// those positions), hence the 3%. Columns with repeats at a distance (energies, cells, a perfect crystal's
+    /// positions) deflate 1.1 to 15 times smaller with the full search, and the sample sees that. The stream is plain
+    /// deflate either way, and the sample depends on the chunk alone, so the same rows always give the same bytes.
+    /// </remarks>
+    private static ZLibCompressionStrategy StrategyFor(ReadOnlySpan<byte> shuffled, int planes, int level)
+    {
+        if (shuffled.Length < SampledChunkBytes) return ZLibCompressionStrategy.Default;
+        int planeLength = shuffled.Length / planes;
+        int take = Math.Min(SampleBytesPerPlane, planeLength);
+        var sample = ArrayPool<byte>.Shared.Rent(take * planes);
+        try
+        {
+            // The start of every plane: each plane compresses differently, and the sample must weigh them all.
+            for (int p = 0; p < planes; p++)
+                shuffled.Slice(p * planeLength, take).CopyTo(sample.AsSpan(p * take));
+            var part = sample.AsSpan(0, take * planes);
+            long full = DeflatedLength(part, level, ZLibCompressionStrategy.Default);
+            long runs = DeflatedLength(part, level, ZLibCompressionStrategy.RunLengthEncoding);
+            return runs * 100 <= full * 103 ? ZLibCompressionStrategy.RunLengthEncoding : ZLibCompressionStrategy.Default;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sample);
+        }
+    }
+
+    private static long DeflatedLength(ReadOnlySpan<byte> data, int level, ZLibCompressionStrategy strategy)
+    {
+        using var counter = new CountingStream();
+        using (var zlib = new ZLibStream(counter, new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy }, leaveOpen: true))
+            zlib.Write(data);
+        return counter.Length;
     }
 
     /// <summary>
@@ -101,6 +149,24 @@ internal static class DeflateCodec
         // The bytes are little-endian in memory, so byte k of an element is bits 8k.. of its value, as above.
         int whole = n * elementSize;
         source[whole..].CopyTo(destination[whole..]);
+    }
+
+    /// <summary>A write-only stream that keeps only the count of bytes written to it.</summary>
+    private sealed class CountingStream : Stream
+    {
+        private long _length;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _length;
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>A write-only stream into one array rented from the shared pool, which grows by renting a larger one.</summary>
