@@ -20,6 +20,9 @@ internal sealed class ReadAhead<T>
     private readonly Func<T, long> _weight;
     private long _queuedWeight;
     private bool _done, _stopped;
+    // Items a waiting consumer is woken for (or fewer, when the reader ends or must wait for room).
+    private const int WakeBatch = 16;
+
     // Who is waiting on the lock's monitor: a pulse is sent only then, since waking a thread costs more than an item.
     private bool _producerWaiting, _consumerWaiting;
     private ExceptionDispatchInfo? _error;
@@ -93,6 +96,8 @@ internal sealed class ReadAhead<T>
         {
             while (!_stopped && _queue.Count > 0 && (_queue.Count >= _maxItems || _queuedWeight + weight > _maxWeight))
             {
+                // Never both asleep: the consumer may be waiting for a batch this queue will not reach.
+                if (_consumerWaiting) Monitor.Pulse(_queue);
                 _producerWaiting = true;
                 Monitor.Wait(_queue);
                 _producerWaiting = false;
@@ -100,7 +105,8 @@ internal sealed class ReadAhead<T>
             if (_stopped) return false;
             _queue.Enqueue(item);
             _queuedWeight += weight;
-            if (_consumerWaiting) Monitor.Pulse(_queue);
+            // A waiting consumer is woken for a batch, not for every item: a wake-up costs more than a small item.
+            if (_consumerWaiting && _queue.Count >= Math.Min(WakeBatch, _maxItems)) Monitor.Pulse(_queue);
             return true;
         }
     }
@@ -123,7 +129,9 @@ internal sealed class ReadAhead<T>
             }
             item = _queue.Dequeue();
             _queuedWeight -= _weight(item);
-            if (_producerWaiting) Monitor.Pulse(_queue);
+            // Likewise the producer, once half the room is free (or all of it, for an item heavier than half).
+            if (_producerWaiting && (_queue.Count == 0 || (_queue.Count <= _maxItems / 2 && _queuedWeight <= _maxWeight / 2)))
+                Monitor.Pulse(_queue);
             return true;
         }
     }
