@@ -14,12 +14,14 @@ namespace MlffData.Converters;
 /// </remarks>
 internal sealed class ReadAhead<T>
 {
-    private readonly Queue<T> _queue = new();
+    // Each item with its weight, worked out once when it is queued.
+    private readonly Queue<(T Item, long Weight)> _queue = new();
     private readonly int _maxItems;
     private readonly long _maxWeight;
     private readonly Func<T, long> _weight;
     private long _queuedWeight;
     private bool _done, _stopped;
+
     // Items a waiting consumer is woken for (or fewer, when the reader ends or must wait for room).
     private const int WakeBatch = 16;
 
@@ -103,7 +105,7 @@ internal sealed class ReadAhead<T>
                 _producerWaiting = false;
             }
             if (_stopped) return false;
-            _queue.Enqueue(item);
+            _queue.Enqueue((item, weight));
             _queuedWeight += weight;
             // A waiting consumer is woken for a batch, not for every item: a wake-up costs more than a small item.
             if (_consumerWaiting && _queue.Count >= Math.Min(WakeBatch, _maxItems)) Monitor.Pulse(_queue);
@@ -127,8 +129,8 @@ internal sealed class ReadAhead<T>
                 item = default!;
                 return false;
             }
-            item = _queue.Dequeue();
-            _queuedWeight -= _weight(item);
+            (item, long weight) = _queue.Dequeue();
+            _queuedWeight -= weight;
             // Likewise the producer, once half the room is free (or all of it, for an item heavier than half).
             if (_producerWaiting && (_queue.Count == 0 || (_queue.Count <= _maxItems / 2 && _queuedWeight <= _maxWeight / 2)))
                 Monitor.Pulse(_queue);

@@ -40,6 +40,7 @@ public static class AsePickleReader
     }
 
     /// <summary>Every frame up to the first error, and that error (null when none); nothing is returned lazily.</summary>
+    /// <exception cref="ConversionException">The pickle is refused before any object is made (safe_pickle's message).</exception>
     /// <exception cref="PickleNotSupportedException">The file needs something only the Python path models.</exception>
     internal static (List<SourceFrame> Frames, ConversionException? Error) Decode(string path, SourceKeys? keys)
     {

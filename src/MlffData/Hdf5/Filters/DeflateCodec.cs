@@ -38,8 +38,7 @@ internal static class DeflateCodec
             var strategy = shuffled is null ? ZLibCompressionStrategy.Default : StrategyFor(input, elementSize, level);
             // Deflate seldom grows data by more than 0.1% plus a few bytes; the stream grows if it does.
             using var output = new PooledBufferStream(raw.Length + raw.Length / 256 + 64);
-            using (var zlib = new ZLibStream(output, new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy }, leaveOpen: true))
-                zlib.Write(input);
+            Deflate(input, level, strategy, output);
             return output.Detach();
         }
         finally
@@ -90,9 +89,15 @@ internal static class DeflateCodec
     private static long DeflatedLength(ReadOnlySpan<byte> data, int level, ZLibCompressionStrategy strategy)
     {
         using var counter = new CountingStream();
-        using (var zlib = new ZLibStream(counter, new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy }, leaveOpen: true))
-            zlib.Write(data);
+        Deflate(data, level, strategy, counter);
         return counter.Length;
+    }
+
+    // One zlib stream (header, deflate, Adler-32) of data into output, which stays open.
+    private static void Deflate(ReadOnlySpan<byte> data, int level, ZLibCompressionStrategy strategy, Stream output)
+    {
+        using var zlib = new ZLibStream(output, new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy }, leaveOpen: true);
+        zlib.Write(data);
     }
 
     /// <summary>
