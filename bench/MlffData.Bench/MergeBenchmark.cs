@@ -14,14 +14,10 @@ internal static class MergeBenchmark
 
     internal static Result Run(List<LabelledStructure> data, string work, string compression, int repeats)
     {
-        var options = new WriteOptions { Compression = Compression.Parse(compression), Warning = _ => { } };
-        string a = Path.Combine(work, "shard-0.h5"), b = Path.Combine(work, "shard-1.h5");
-        int half = data.Count / 2;
-        using (var w = new HDF5DatasetWriter(a, options: options)) w.AddBatch(data.GetRange(0, half));
-        using (var w = new HDF5DatasetWriter(b, options: options)) w.AddBatch(data.GetRange(half, data.Count - half));
+        var (a, b) = WriteShards(data, work, compression);
         long bytes = new FileInfo(a).Length + new FileInfo(b).Length;
         string merged = Path.Combine(work, "merged.h5");
-        double merge = Median(repeats, () => DatasetMerger.Merge(merged, [a, b], new MergeOptions { Reindex = true, Warning = _ => { } }));
+        double merge = Median(repeats, () => MergeShards(work));
         double copy = Median(repeats, () =>
         {
             // What cp does and what the merge's own end does: the bytes to a new file, then fsync.
@@ -32,6 +28,22 @@ internal static class MergeBenchmark
         });
         return new Result(compression, bytes, merge, copy);
     }
+
+    /// <summary>The structures as two shards, shard-0.h5 and shard-1.h5 in work (the first half, the rest).</summary>
+    internal static (string First, string Second) WriteShards(List<LabelledStructure> data, string work, string compression)
+    {
+        var options = new WriteOptions { Compression = Compression.Parse(compression), Warning = _ => { } };
+        string a = Path.Combine(work, "shard-0.h5"), b = Path.Combine(work, "shard-1.h5");
+        int half = data.Count / 2;
+        using (var w = new HDF5DatasetWriter(a, options: options)) w.AddBatch(data.GetRange(0, half));
+        using (var w = new HDF5DatasetWriter(b, options: options)) w.AddBatch(data.GetRange(half, data.Count - half));
+        return (a, b);
+    }
+
+    /// <summary>Merges the shards of <see cref="WriteShards"/> into merged.h5 in work, with --reindex.</summary>
+    internal static MergeSummary MergeShards(string work) =>
+        DatasetMerger.Merge(Path.Combine(work, "merged.h5"), [Path.Combine(work, "shard-0.h5"), Path.Combine(work, "shard-1.h5")],
+            new MergeOptions { Reindex = true, Warning = _ => { } });
 
     private static double Median(int repeats, Action run)
     {

@@ -105,7 +105,13 @@ public static class Program
             {
                 var clock = Stopwatch.StartNew();
                 double adding = double.NaN;
-                if (mode == "incremental")
+                if (mode == "merge")
+                {
+                    // Two shards made once (MergeBenchmark's), then merged over and over.
+                    if (!File.Exists(Path.Combine(work, "shard-1.h5"))) MergeBenchmark.WriteShards(data, work, compression);
+                    MergeBenchmark.MergeShards(work);
+                }
+                else if (mode == "incremental")
                 {
                     // Adding and completing (the last chunks, the metadata, the fsync) apart.
                     var options = new WriteOptions { Compression = Compression.Parse(compression), Validate = validate, Warning = _ => { } };

@@ -58,6 +58,9 @@ internal abstract class BufferedColumn<T, TDataset> : IDatasetColumn where TData
     /// <summary>Elements per row.</summary>
     internal int RowLength { get; }
 
+    /// <summary>Rows per chunk of the dataset when the column creates it with its buffer full.</summary>
+    internal long TargetChunkRows => _targetChunkRows;
+
     /// <summary>Rows in the file plus rows waiting in the buffer.</summary>
     internal long Rows => (_dataset?.Rows ?? 0) + _count / RowLength;
 

@@ -74,6 +74,18 @@ internal sealed class ChunkCompressor
         _inFlight.Enqueue(new Job(task, store));
     }
 
+    /// <summary>
+    /// Queues a chunk that is already compressed (copied as it was stored in another file with the same filters), to
+    /// be stored in order after the chunks submitted before it. The bytes are copied, so the caller may reuse its buffer.
+    /// </summary>
+    internal void SubmitStored(ReadOnlySpan<byte> stored, ChunkStore store)
+    {
+        while (_inFlight.Count >= MaxInFlight) StoreOldest();
+        var copy = ArrayPool<byte>.Shared.Rent(stored.Length);
+        stored.CopyTo(copy);
+        _inFlight.Enqueue(new Job(Task.FromResult((copy, stored.Length)), store));
+    }
+
     /// <summary>Waits for every chunk in flight and stores them in order.</summary>
     internal void Drain()
     {

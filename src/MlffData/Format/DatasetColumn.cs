@@ -40,7 +40,9 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
         : base(group, dataset, chunkBytes, Unsafe.SizeOf<T>())
     {
         _filters = dataset.Filters;
-        _compressor = compressor is not null && ChunkCompressor.Supports(_filters) ? compressor : null;
+        // Chunks compressed here hold rows as T's bytes: another writer's dataset may split rows across chunks or store
+        // another byte order, and then only libhdf5 can write into it.
+        _compressor = compressor is not null && ChunkCompressor.Supports(_filters) && dataset.RawChunks ? compressor : null;
     }
 
     /// <summary>Adds one element (a whole row when the row length is 1).</summary>
@@ -60,6 +62,52 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
 
     /// <summary>Marks n elements of the span from <see cref="Reserve"/> as added.</summary>
     internal void Commit(int n) => _count += n;
+
+    /// <summary>
+    /// Adds the rows of a source dataset from row on, values.Length elements of them, and copies them into values (for
+    /// the caller's statistics). A whole source chunk that lands on a whole chunk here, in a dataset with the same
+    /// chunk rows and filters, is stored as the source stored it, with no second compression (the merge of files
+    /// whose chunk boundaries line up); the rest is added like any rows.
+    /// </summary>
+    /// <exception cref="ArgumentException">values is not a whole number of rows.</exception>
+    /// <exception cref="InvalidDataException">A source chunk is corrupt.</exception>
+    internal void AddFrom(ChunkReader<T> source, long row, Span<T> values)
+    {
+        if (values.Length % RowLength != 0) throw new ArgumentException($"{values.Length} values are not a whole number of rows of {RowLength}", nameof(values));
+        while (!values.IsEmpty)
+        {
+            var chunk = source.At(row);
+            int offset = (int)(row - chunk.FirstRow) * RowLength;
+            int n = Math.Min(values.Length, chunk.Rows * RowLength - offset);
+            var rows = chunk.Values.Slice(offset, n);
+            rows.CopyTo(values);
+            if (offset == 0 && n == chunk.Values.Length && CanStoreAsIs(source.Dataset, chunk)) StoreAsIs(chunk);
+            else Add(rows);
+            values = values[n..];
+            row += n / RowLength;
+        }
+    }
+
+    /// <summary>Whether a whole source chunk, added next, can be stored here as its source stored it: this column stores
+    /// whole chunks itself, the next row starts a chunk of the same size in a dataset with the same filters (so the
+    /// same pipeline made those bytes), and the chunk went through every filter.</summary>
+    private bool CanStoreAsIs(H5Dataset<T> source, ChunkReader<T>.Chunk chunk)
+    {
+        if ((_compressor is null && !_direct) || !chunk.FullyFiltered || source.Filters != _filters) return false;
+        long chunkRows = Dataset?.ChunkRows ?? TargetChunkRows;
+        return source.ChunkRows == chunkRows && (Dataset is null || (Dataset.RawChunks && Dataset.Rows % chunkRows == 0)) && Rows % chunkRows == 0;
+    }
+
+    /// <summary>Stores a source chunk as it was stored, after the whole chunks buffered before it.</summary>
+    private void StoreAsIs(ChunkReader<T>.Chunk chunk)
+    {
+        var dataset = EnsureDataset(whole: true);
+        if (_count > 0) StoreChunks(dataset, lastPartial: false);
+        long index = dataset.Rows / dataset.ChunkRows;
+        dataset.Resize(dataset.Rows + dataset.ChunkRows);
+        if (_compressor is not null) _compressor.SubmitStored(chunk.Stored, compressed => dataset.WriteChunk(index, compressed));
+        else dataset.WriteChunk(index, chunk.Stored);
+    }
 
     /// <summary>When the buffer is full: stores its whole chunks (or hands them to the compressor); rows short of a
     /// chunk stay.</summary>

@@ -277,6 +277,9 @@ public static partial class DatasetMerger
     {
         using var file = DatasetLayout.OpenFile(source.Path);
         using var layout = DatasetLayout.Open(file, source.Path, ReadChunkCacheBytes);
+        // The per-atom datasets, nearly all the bytes, go chunk by chunk: decoded on worker threads, and stored again
+        // as they are where the output's chunks line up with the input's.
+        using var atoms = AtomChunkSources.Open(layout);
         long count = layout.NumStructures;
         for (long start = 0; start < count;)
         {
@@ -286,9 +289,9 @@ public static partial class DatasetMerger
             block.Reset(s, checked((int)(splits[s] - first)));
             for (int i = 0; i < s; i++) block.Ends[i] = splits[i + 1] - first;
             int a = block.Atoms;
-            layout.AtomicNumbers.Read(first, block.AtomicNumbers.AsSpan(0, a));
-            layout.Positions.Read(first, block.Positions.AsSpan(0, 3 * a));
-            layout.Forces.Read(first, block.Forces.AsSpan(0, 3 * a));
+            if (atoms.Numbers is null) layout.AtomicNumbers.Read(first, block.AtomicNumbers.AsSpan(0, a));
+            if (atoms.Positions is null) layout.Positions.Read(first, block.Positions.AsSpan(0, 3 * a));
+            if (atoms.Forces is null) layout.Forces.Read(first, block.Forces.AsSpan(0, 3 * a));
             layout.Cells.Read(start, block.Cells.AsSpan(0, 9 * s));
             layout.Pbc.Read(start, block.Pbc.AsSpan(0, 3 * s));
             layout.Energy.Read(start, block.Energy.AsSpan(0, s));
@@ -298,7 +301,15 @@ public static partial class DatasetMerger
             layout.StructureIndices.Read(start, indices);
             if (offset != 0)
                 foreach (ref long index in indices) index = checked(index + offset);
-            writer.AddRows(block);
+            try
+            {
+                writer.AddRows(block, atoms, first);
+            }
+            catch (InvalidDataException e)
+            {
+                // A chunk whose checksum or compression is broken: the input is at fault, and the message names its chunk.
+                throw new DatasetFormatException(source.Path, null, e.Message, e);
+            }
             start += s;
             progress(writer.Count);
         }

@@ -9,10 +9,16 @@ public sealed partial class HDF5DatasetWriter
     /// splits renumbered after the output's atoms, and the statistics updated. Values are not checked again (the rows
     /// come from a file this format's reader has checked), only the block's own shape.
     /// </summary>
+    /// <param name="block">The block; with atoms, its atomic numbers, positions and forces are filled here from those readers.</param>
+    /// <param name="atoms">Readers of the source's per-atom datasets; the block's rows of a dataset with a reader are read
+    /// from it, at firstAtom, and whole chunks that line up with the output's are stored without a second compression
+    /// (<see cref="DatasetColumn{T}.AddFrom"/>).</param>
+    /// <param name="firstAtom">The source row of the block's first atom.</param>
     /// <exception cref="InvalidOperationException">The writer was completed, aborted or failed earlier, or it has
     /// extras (/info, /arrays), which rows do not carry.</exception>
     /// <exception cref="ArgumentException">The block's ends do not rise to its atom count.</exception>
-    internal void AddRows(RowBlock block)
+    /// <exception cref="InvalidDataException">A chunk read from atoms is corrupt.</exception>
+    internal void AddRows(RowBlock block, AtomChunkSources? atoms = null, long firstAtom = 0)
     {
         EnsureOpen();
         if (_extraColumns.Count > 0)
@@ -28,9 +34,12 @@ public sealed partial class HDF5DatasetWriter
         if (previous != a) throw new ArgumentException($"The block's structure ends stop at {previous}, but it holds {a} atoms", nameof(block));
         try
         {
-            _numbers.Add(block.AtomicNumbers.AsSpan(0, a));
-            _positions.Add(block.Positions.AsSpan(0, 3 * a));
-            _forces.Add(block.Forces.AsSpan(0, 3 * a));
+            if (atoms?.Numbers is { } numbers) _numbers.AddFrom(numbers, firstAtom, block.AtomicNumbers.AsSpan(0, a));
+            else _numbers.Add(block.AtomicNumbers.AsSpan(0, a));
+            if (atoms?.Positions is { } positions) _positions.AddFrom(positions, firstAtom, block.Positions.AsSpan(0, 3 * a));
+            else _positions.Add(block.Positions.AsSpan(0, 3 * a));
+            if (atoms?.Forces is { } forces) _forces.AddFrom(forces, firstAtom, block.Forces.AsSpan(0, 3 * a));
+            else _forces.Add(block.Forces.AsSpan(0, 3 * a));
             _cells.Add(block.Cells.AsSpan(0, 9 * s));
             _pbc.Add(block.Pbc.AsSpan(0, 3 * s));
             _energy.Add(block.Energy.AsSpan(0, s));

@@ -126,6 +126,17 @@ public abstract class H5ExtensibleDataset : IDisposable
         return (dims[1..], (long)dims[0], chunkRows, H5FilterPipeline.Read(dcpl));
     }
 
+    /// <summary>Whether the dataset is chunked with chunks that span whole rows (chunk dimensions past the first equal
+    /// the row shape), as this library creates them; another writer may split rows across chunks.</summary>
+    private protected static bool ChunksSpanRows(H5DatasetHandle handle, string path, ulong[] rowShape)
+    {
+        using var dcpl = H5Error.Check(H5D.GetCreatePlist(handle), "H5Dget_create_plist", path);
+        if (H5P.GetLayout(dcpl) != H5D.LayoutChunked) return false;
+        var chunk = new ulong[rowShape.Length + 1];
+        H5Error.Check(H5P.GetChunk(dcpl, chunk.Length, chunk), "H5Pget_chunk", path);
+        return chunk.AsSpan(1).SequenceEqual(rowShape);
+    }
+
     /// <summary>The number of whole rows in length elements.</summary>
     /// <exception cref="ArgumentException">length is not a whole number of rows.</exception>
     private protected long RowsIn(int length)

@@ -13,6 +13,13 @@ namespace MlffData.Hdf5;
 /// <param name="OtherFilters">Ids of any other filters found in a file (never written by us).</param>
 public sealed record H5FilterPipeline(bool Shuffle = false, int DeflateLevel = 0, bool Lzf = false, bool Fletcher32 = false, IReadOnlyList<int>? OtherFilters = null)
 {
+    /// <summary>
+    /// Whether the filters run in the order above (shuffle, then deflate or lzf, then fletcher32), as h5py and this
+    /// library create them; a file from another writer may order them otherwise, and its chunks then cannot be decoded
+    /// by <see cref="Filters.ChunkDecoder"/>.
+    /// </summary>
+    public bool InStandardOrder { get; init; } = true;
+
     /// <summary>No filters.</summary>
     public static H5FilterPipeline None { get; } = new();
 
@@ -42,6 +49,8 @@ public sealed record H5FilterPipeline(bool Shuffle = false, int DeflateLevel = 0
         bool shuffle = false, lzf = false, fletcher = false;
         int level = 0;
         List<int>? others = null;
+        int last = -1;
+        bool ordered = true;
         uint* values = stackalloc uint[16];
         byte* name = stackalloc byte[64];
         for (uint i = 0; i < count; i++)
@@ -56,8 +65,11 @@ public sealed record H5FilterPipeline(bool Shuffle = false, int DeflateLevel = 0
                 case H5Z.FilterFletcher32: fletcher = true; break;
                 default: (others ??= []).Add(id); break;
             }
+            int rank = id switch { H5Z.FilterShuffle => 0, H5Z.FilterDeflate or H5Z.FilterLzf => 1, H5Z.FilterFletcher32 => 2, _ => 3 };
+            ordered &= rank > last;
+            last = rank;
         }
-        return new H5FilterPipeline(shuffle, level, lzf, fletcher, others);
+        return new H5FilterPipeline(shuffle, level, lzf, fletcher, others) { InStandardOrder = ordered };
     }
 
     /// <summary>A readable summary, e.g. "shuffle, gzip-4, fletcher32".</summary>

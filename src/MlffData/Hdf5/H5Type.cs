@@ -111,6 +111,14 @@ public sealed class H5Type : IDisposable
             && (Class != H5T.ClassInteger || H5T.GetSign(Handle) == H5T.GetSign(expected.Handle));
     }
 
+    /// <summary>True when this file type is exactly T's file type (<see cref="File{T}"/>: the same class, size, sign and
+    /// byte order), so stored elements are T's little-endian bytes.</summary>
+    public bool IsExactly<T>() where T : unmanaged
+    {
+        using var expected = File<T>();
+        return H5Error.Check(H5T.Equal(Handle, expected.Handle), "H5Tequal") > 0;
+    }
+
     /// <summary>A short numpy-like name: int64, float32, bool, string, enum, ...</summary>
     public string Describe()
     {

@@ -49,4 +49,19 @@ internal static partial class H5D
     /// </summary>
     [LibraryImport(H5.Library, EntryPoint = "H5Dwrite_chunk")]
     internal static unsafe partial int WriteChunk(H5DatasetHandle dataset, H5PropertyListHandle xfer, uint filters, [In] ulong[] offset, nuint size, void* buffer);
+
+    /// <summary>
+    /// Reads one chunk's bytes as they are stored, after the filters that filters (set to a mask of the skipped ones)
+    /// says, from the chunk whose first element is offset (direct chunk read, 1.10.2+); buffer must hold
+    /// the size <see cref="GetChunkInfoByCoord"/> gives.
+    /// </summary>
+    [LibraryImport(H5.Library, EntryPoint = "H5Dread_chunk")]
+    internal static unsafe partial int ReadChunk(H5DatasetHandle dataset, H5PropertyListHandle xfer, [In] ulong[] offset, out uint filters, void* buffer);
+
+    /// <summary>
+    /// The filter mask, file address and stored size of the chunk whose first element is offset (1.10.5+); a chunk
+    /// never written gets size 0, where H5Dget_chunk_storage_size fails instead.
+    /// </summary>
+    [LibraryImport(H5.Library, EntryPoint = "H5Dget_chunk_info_by_coord")]
+    internal static partial int GetChunkInfoByCoord(H5DatasetHandle dataset, [In] ulong[] offset, out uint filterMask, out ulong address, out ulong bytes);
 }

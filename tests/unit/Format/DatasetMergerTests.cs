@@ -172,6 +172,99 @@ with h5py.File(sys.argv[1], "r+") as f:
         File.Exists(output + HDF5DatasetWriter.PartialSuffix).Should().BeFalse();
     }
 
+    // Bulk boxes of 216 atoms: 1,200 of them fill whole chunks of every per-atom dataset at the default chunk size
+    // (1 MiB: 131,072 atomic numbers, 43,690 positions, 87,381 forces).
+    private static LabelledStructure[] BulkItems(int first, int count) =>
+        Enumerable.Range(first, count).Select(i =>
+        {
+            var structure = Samples.Bulk(6, i);
+            return new LabelledStructure(structure, new Labels(-i * 0.5, Samples.Forces(structure, i), Samples.Stress(i)), i);
+        }).ToArray();
+
+    // The file copied by h5py with the same chunks, gzip-4 by libhdf5's own filters: stored bytes other than ours.
+    private const string H5pyCopy = """
+import h5py, sys
+with h5py.File(sys.argv[1], "r") as src, h5py.File(sys.argv[2], "w") as dst:
+    def copy(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            d = dst.create_dataset(name, data=obj[()], chunks=obj.chunks, maxshape=obj.maxshape,
+                                   compression="gzip", compression_opts=4, shuffle=True, fletcher32=True)
+            for k, v in obj.attrs.items():
+                d.attrs[k] = v
+        else:
+            dst.require_group(name)
+    src.visititems(copy)
+    for k, v in src["metadata"].attrs.items():
+        dst["metadata"].attrs[k] = v
+""";
+
+    // The SHA-256 of the stored bytes of every chunk of the per-atom datasets, read by h5py.
+    private static Dictionary<string, List<string>> StoredChunks(string path) =>
+        JsonSerializer.Deserialize<Dictionary<string, List<string>>>(PythonScript.Run("""
+import h5py, hashlib, json, sys
+with h5py.File(sys.argv[1], "r") as f:
+    out = {}
+    for name in ["structures/atomic_numbers", "structures/positions", "labels/forces"]:
+        d = f[name]
+        out[name] = [hashlib.sha256(d.id.read_direct_chunk((i * d.chunks[0],) + (0,) * (d.ndim - 1))[1]).hexdigest()
+                     for i in range(d.id.get_num_chunks())]
+    print(json.dumps(out))
+""", path))!;
+
+    [Fact]
+    public void Merge_ChunksThatLineUp_StoredAsTheInputStoredThemWithoutRecompressing()
+    {
+        var all = BulkItems(0, 1500);
+        string ours = Write("ours.h5", all[..1200]);
+        string a = _dir.File("a.h5");
+        PythonScript.Run(H5pyCopy, ours, a);
+        string b = Write("b.h5", all[1200..]);
+        string expected = Write("expected.h5", all);
+        string output = _dir.File("merged.h5");
+        var input = StoredChunks(a);
+        // The premise: libhdf5's deflate stores other bytes than ours, so a chunk compressed again would differ.
+        input["structures/positions"][0].Should().NotBe(StoredChunks(ours)["structures/positions"][0]);
+
+        DatasetMerger.Merge(output, [a, b], Options());
+
+        ShouldBeSameDatasets(expected, output);
+        var merged = StoredChunks(output);
+        foreach (var (name, chunks) in input)
+        {
+            // Every whole chunk of the first input is the input's own bytes; its partial last chunk takes the second
+            // input's first rows, so it is compressed here.
+            int whole = chunks.Count - 1;
+            whole.Should().BeGreaterThan(0, name);
+            merged[name].Take(whole).Should().Equal(chunks.Take(whole), name);
+            merged[name][whole].Should().NotBe(chunks[whole], name);
+        }
+    }
+
+    [Fact]
+    public void Merge_CorruptChunkInAnInput_RefusedNamingFileDatasetAndChunkNothingAtOutput()
+    {
+        string a = Write("a.h5", BulkItems(0, 300));
+        string broken = Write("broken.h5", BulkItems(300, 300));
+        PythonScript.Run("""
+import h5py, sys
+with h5py.File(sys.argv[1], "r") as f:
+    info = f["structures/positions"].id.get_chunk_info(1)
+with open(sys.argv[1], "r+b") as f:
+    f.seek(info.byte_offset + info.size // 2)
+    b = f.read(1)
+    f.seek(-1, 1)
+    f.write(bytes([b[0] ^ 0x01]))
+""", broken);
+        string output = _dir.File("merged.h5");
+
+        var act = () => DatasetMerger.Merge(output, [a, broken], Options());
+
+        act.Should().Throw<DatasetFormatException>().Which.Message.Should()
+            .Be($"{broken}: /structures/positions: chunk 1: data error detected by Fletcher32 checksum");
+        File.Exists(output).Should().BeFalse();
+        File.Exists(output + HDF5DatasetWriter.PartialSuffix).Should().BeFalse();
+    }
+
     [Fact]
     public void Merge_ExtraOfAnotherKindInALaterInput_RefusedNamingThatInputOldOutputKept()
     {

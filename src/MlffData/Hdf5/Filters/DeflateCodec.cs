@@ -156,6 +156,64 @@ internal static class DeflateCodec
         source[whole..].CopyTo(destination[whole..]);
     }
 
+    /// <summary>
+    /// Inflates one zlib stream (what H5Z_filter_deflate stores) into exactly destination.Length bytes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The stream is corrupt, or holds fewer or more bytes than destination.</exception>
+    internal static unsafe void Inflate(ReadOnlySpan<byte> stored, Span<byte> destination)
+    {
+        fixed (byte* p = stored)
+        {
+            using var input = new UnmanagedMemoryStream(p, stored.Length);
+            using var zlib = new ZLibStream(input, CompressionMode.Decompress);
+            int read = zlib.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+            Span<byte> more = stackalloc byte[1];
+            if (read != destination.Length || zlib.Read(more) != 0)
+                throw new InvalidDataException($"a deflated chunk holds {(read < destination.Length ? $"{read}" : "more than " + read)} bytes, expected {destination.Length}");
+        }
+    }
+
+    /// <summary>
+    /// Undoes <see cref="Shuffle"/>: byte j of element i comes from source[j * n + i]; the bytes after the last whole
+    /// element are copied as they are.
+    /// </summary>
+    internal static unsafe void Unshuffle(ReadOnlySpan<byte> source, Span<byte> destination, int elementSize)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("destination is shorter than source", nameof(destination));
+        int n = source.Length / elementSize;
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        {
+            if (elementSize == 8)
+            {
+                byte* s0 = src, s1 = s0 + n, s2 = s1 + n, s3 = s2 + n, s4 = s3 + n, s5 = s4 + n, s6 = s5 + n, s7 = s6 + n;
+                for (int i = 0; i < n; i++)
+                {
+                    ulong v = s0[i] | (ulong)s1[i] << 8 | (ulong)s2[i] << 16 | (ulong)s3[i] << 24
+                        | (ulong)s4[i] << 32 | (ulong)s5[i] << 40 | (ulong)s6[i] << 48 | (ulong)s7[i] << 56;
+                    Unsafe.WriteUnaligned(dst + (long)i * 8, v);
+                }
+            }
+            else if (elementSize == 4)
+            {
+                byte* s0 = src, s1 = s0 + n, s2 = s1 + n, s3 = s2 + n;
+                for (int i = 0; i < n; i++)
+                    Unsafe.WriteUnaligned(dst + (long)i * 4, s0[i] | (uint)s1[i] << 8 | (uint)s2[i] << 16 | (uint)s3[i] << 24);
+            }
+            else
+            {
+                for (int j = 0; j < elementSize; j++)
+                {
+                    byte* s = src + (long)j * n;
+                    byte* d = dst + j;
+                    for (int i = 0; i < n; i++, d += elementSize) *d = s[i];
+                }
+            }
+        }
+        int whole = n * elementSize;
+        source[whole..].CopyTo(destination[whole..]);
+    }
+
     /// <summary>A write-only stream that keeps only the count of bytes written to it.</summary>
     private sealed class CountingStream : Stream
     {
