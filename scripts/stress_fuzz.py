@@ -3,7 +3,7 @@
 usage: stress_fuzz.py hdf5|pickle RESULTS_DIR COUNT DEADLINE_EPOCH SEED [JOBS]
 
 hdf5: mutants of a small valid file of ours (1-8 bit flips, mostly in the first 4 KiB; byte overwrites; truncation),
-      each given to `mlff-data info` and `mlff-data verify`.
+      each given to `mlff-data info`, `mlff-data verify` and `mlff-data merge` (one input).
 pickle: mutants of a small valid ASE pickle (bit flips, truncation, opcode substitutions), each given to
       `mlff-data convert`.
 Every command runs in a child process with a 10 s timeout and is classed: ok (exit 0), clean (exit 1 with exactly one
@@ -146,14 +146,15 @@ def one(i, data, how):
         f.write(data)
     outcomes = []
     if kind == "hdf5":
-        commands = [["info", path], ["verify", path]]
+        # merge reads stored chunks itself (H5Dread_chunk, then its own checksum and inflate), not through libhdf5.
+        commands = [["info", path], ["verify", path], ["merge", "-o", os.path.join(d, "out.h5"), path, "--no-progress"]]
     else:
         commands = [["convert", "-i", path, "-o", os.path.join(d, "out.h5"), "--no-progress"]]
     for args in commands:
         rc, err, out, to = run(args, d)
         c, leaked, caught = classify(args[0], rc if rc is not None else 0, err, to, out)
         extra = []
-        if kind == "pickle" and c != "ok" and any(os.path.exists(os.path.join(d, "out.h5" + s)) for s in ("", ".partial")):
+        if args[0] in ("convert", "merge") and c != "ok" and any(os.path.exists(os.path.join(d, "out.h5" + s)) for s in ("", ".partial")):
             extra.append("output left after a failure")
         outcomes.append({"command": args[0], "class": c, "rc": rc, "leaked": leaked, "caught": caught, "extra": extra,
                          "stderr": err.strip()[-800:], "stdout": out.strip()[-400:]})

@@ -51,6 +51,8 @@ internal static class MergeBenchmark
         var times = new List<double>();
         for (int i = 0; i < Math.Max(1, repeats); i++)
         {
+            // As for every timed run of the benchmark: nothing left for the disk to write from the run before.
+            Disk.Settle();
             var clock = Stopwatch.StartNew();
             run();
             times.Add(clock.Elapsed.TotalSeconds);

@@ -92,6 +92,11 @@ internal sealed class ChunkReader<T> : IDisposable where T : unmanaged
                 Dataset.Read(first, values.AsSpan(0, rows * Dataset.RowLength));
                 return Task.FromResult(new Chunk(index, first, rows, values, length, null, 0, uint.MaxValue));
             }
+            // Deflate and lzf grow incompressible data by well under 1%; a stored size far beyond the chunk's own is a
+            // corrupt chunk index, not a chunk to allocate for.
+            long raw = (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            if (size > raw + raw / 8 + 4096)
+                throw new InvalidDataException($"{Dataset.Path}: chunk {index}: stored in {size} bytes, more than a chunk of {raw} bytes can take");
             stored = ArrayPool<byte>.Shared.Rent(size);
             uint mask = Dataset.ReadChunk(index, stored);
             var chunk = new Chunk(index, first, rows, values, length, stored, size, mask);

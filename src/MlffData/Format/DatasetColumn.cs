@@ -64,26 +64,31 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
     internal void Commit(int n) => _count += n;
 
     /// <summary>
-    /// Adds the rows of a source dataset from row on, values.Length elements of them, and copies them into values (for
-    /// the caller's statistics). A whole source chunk that lands on a whole chunk here, in a dataset with the same
-    /// chunk rows and filters, is stored as the source stored it, with no second compression (the merge of files
-    /// whose chunk boundaries line up); the rest is added like any rows.
+    /// Adds count elements' worth of rows of a source dataset from row on, and copies them into values unless it is
+    /// empty (for the caller's statistics). A whole source chunk that lands on a whole chunk here, in a dataset with
+    /// the same chunk rows and filters, is stored as the source stored it, with no second compression (the merge of
+    /// files whose chunk boundaries line up); the rest is added like any rows.
     /// </summary>
-    /// <exception cref="ArgumentException">values is not a whole number of rows.</exception>
+    /// <exception cref="ArgumentException">count is not a whole number of rows, or values is neither empty nor count long.</exception>
     /// <exception cref="InvalidDataException">A source chunk is corrupt.</exception>
-    internal void AddFrom(ChunkReader<T> source, long row, Span<T> values)
+    internal void AddFrom(ChunkReader<T> source, long row, int count, Span<T> values)
     {
-        if (values.Length % RowLength != 0) throw new ArgumentException($"{values.Length} values are not a whole number of rows of {RowLength}", nameof(values));
-        while (!values.IsEmpty)
+        if (count % RowLength != 0) throw new ArgumentException($"{count} values are not a whole number of rows of {RowLength}", nameof(count));
+        if (!values.IsEmpty && values.Length != count) throw new ArgumentException($"{values.Length} values given for {count}", nameof(values));
+        while (count > 0)
         {
             var chunk = source.At(row);
             int offset = (int)(row - chunk.FirstRow) * RowLength;
-            int n = Math.Min(values.Length, chunk.Rows * RowLength - offset);
+            int n = Math.Min(count, chunk.Rows * RowLength - offset);
             var rows = chunk.Values.Slice(offset, n);
-            rows.CopyTo(values);
+            if (!values.IsEmpty)
+            {
+                rows.CopyTo(values);
+                values = values[n..];
+            }
             if (offset == 0 && n == chunk.Values.Length && CanStoreAsIs(source.Dataset, chunk)) StoreAsIs(chunk);
             else Add(rows);
-            values = values[n..];
+            count -= n;
             row += n / RowLength;
         }
     }

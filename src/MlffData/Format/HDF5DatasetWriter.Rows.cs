@@ -9,7 +9,8 @@ public sealed partial class HDF5DatasetWriter
     /// splits renumbered after the output's atoms, and the statistics updated. Values are not checked again (the rows
     /// come from a file this format's reader has checked), only the block's own shape.
     /// </summary>
-    /// <param name="block">The block; with atoms, its atomic numbers, positions and forces are filled here from those readers.</param>
+    /// <param name="block">The block; with atoms, its atomic numbers and forces are filled here from those readers (its
+    /// positions are not).</param>
     /// <param name="atoms">Readers of the source's per-atom datasets; the block's rows of a dataset with a reader are read
     /// from it, at firstAtom, and whole chunks that line up with the output's are stored without a second compression
     /// (<see cref="DatasetColumn{T}.AddFrom"/>).</param>
@@ -34,11 +35,12 @@ public sealed partial class HDF5DatasetWriter
         if (previous != a) throw new ArgumentException($"The block's structure ends stop at {previous}, but it holds {a} atoms", nameof(block));
         try
         {
-            if (atoms?.Numbers is { } numbers) _numbers.AddFrom(numbers, firstAtom, block.AtomicNumbers.AsSpan(0, a));
+            // Numbers and forces land in the block too, for the statistics below; positions are not needed there.
+            if (atoms?.Numbers is { } numbers) _numbers.AddFrom(numbers, firstAtom, a, block.AtomicNumbers.AsSpan(0, a));
             else _numbers.Add(block.AtomicNumbers.AsSpan(0, a));
-            if (atoms?.Positions is { } positions) _positions.AddFrom(positions, firstAtom, block.Positions.AsSpan(0, 3 * a));
+            if (atoms?.Positions is { } positions) _positions.AddFrom(positions, firstAtom, 3 * a, default);
             else _positions.Add(block.Positions.AsSpan(0, 3 * a));
-            if (atoms?.Forces is { } forces) _forces.AddFrom(forces, firstAtom, block.Forces.AsSpan(0, 3 * a));
+            if (atoms?.Forces is { } forces) _forces.AddFrom(forces, firstAtom, 3 * a, block.Forces.AsSpan(0, 3 * a));
             else _forces.Add(block.Forces.AsSpan(0, 3 * a));
             _cells.Add(block.Cells.AsSpan(0, 9 * s));
             _pbc.Add(block.Pbc.AsSpan(0, 3 * s));

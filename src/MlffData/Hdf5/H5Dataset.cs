@@ -98,7 +98,6 @@ public sealed class H5Dataset<T> : H5ExtensibleDataset where T : unmanaged
     /// <exception cref="H5Exception">libhdf5 refused the write.</exception>
     public unsafe void WriteChunk(long chunkIndex, ReadOnlySpan<byte> compressed, uint filterMask = 0)
     {
-        if (ChunkRows <= 0) throw new InvalidOperationException($"{Path} is not chunked");
         var offset = ChunkOffset(chunkIndex);
         fixed (byte* p = compressed)
             H5Error.Check(H5D.WriteChunk(Handle, H5PropertyListHandle.Default, filterMask, offset, (nuint)compressed.Length, p), "H5Dwrite_chunk", Path);
@@ -106,12 +105,15 @@ public sealed class H5Dataset<T> : H5ExtensibleDataset where T : unmanaged
 
     /// <summary>The size in bytes of a chunk as stored (after its filters); 0 for a chunk never written (read as the
     /// fill value).</summary>
+    /// <exception cref="InvalidDataException">The chunk index claims 2 GiB or more (a corrupt file).</exception>
     public int StoredChunkSize(long chunkIndex) => StoredSize(ChunkOffset(chunkIndex));
 
     private int StoredSize(ulong[] offset)
     {
         H5Error.Check(H5D.GetChunkInfoByCoord(Handle, offset, out _, out _, out ulong bytes), "H5Dget_chunk_info_by_coord", Path);
-        return checked((int)bytes);
+        // A chunk of 2 GiB or more cannot be read into one buffer; only a corrupt chunk index claims one here.
+        if (bytes > int.MaxValue) throw new InvalidDataException($"{Path}: a chunk claims {bytes} stored bytes");
+        return (int)bytes;
     }
 
     /// <summary>
