@@ -16,6 +16,8 @@ namespace MlffData.Format;
 /// a later row is asked for or the reader is disposed, which return its buffers to the pool.</remarks>
 internal sealed class ChunkReader<T> : IDisposable where T : unmanaged
 {
+    private const int MaxDepth = 8;
+
     private readonly Queue<Task<Chunk>> _ahead = new();
     private readonly int _depth;
     private readonly long _chunks;
@@ -30,8 +32,9 @@ internal sealed class ChunkReader<T> : IDisposable where T : unmanaged
         Dataset = dataset;
         _chunks = (dataset.Rows + dataset.ChunkRows - 1) / dataset.ChunkRows;
         _next = Math.Min(startRow / dataset.ChunkRows, _chunks);
-        // Enough decoded ahead to keep every core busy while the caller copies the current chunk.
-        _depth = Environment.ProcessorCount + 1;
+        // Enough decoded ahead to keep the cores busy while the caller copies the current chunk, but bounded: each
+        // chunk ahead holds up to two chunks' worth of memory, and a merge runs three readers.
+        _depth = Math.Min(Environment.ProcessorCount + 1, MaxDepth);
     }
 
     /// <summary>The dataset read.</summary>
