@@ -6,8 +6,8 @@ namespace MlffData.Format;
 
 /// <summary>
 /// Concatenates files of this format into a new one, in the order given: the shards of a label run split across
-/// GPUs or jobs, or datasets made separately. Structures stream through in blocks (<see cref="HDF5DatasetReader.ReadBlocks"/>
-/// into <see cref="HDF5DatasetWriter.AddBatch"/>), so memory stays bounded whatever the inputs' sizes; splits are
+/// GPUs or jobs, or datasets made separately. Structures stream through in blocks of dataset rows
+/// (<see cref="HDF5DatasetWriter.AddRows"/>), so memory stays bounded whatever the inputs' sizes; splits are
 /// renumbered by the writer, /info and /arrays are kept (a name only some inputs have gets NAME_mask), and the
 /// metadata of the inputs is combined (see <see cref="Merge"/>).
 /// </summary>
@@ -80,15 +80,8 @@ public static partial class DatasetMerger
         var writer = new HDF5DatasetWriter(output, WriteMode.Overwrite, writeOptions);
         try
         {
-            // Without extras anywhere, rows go across array by array (CopyRows); extras need the structure path, which
-            // fills in the names some inputs lack.
-            bool rows = sources.All(s => !s.HasExtras);
-            var block = rows ? new RowBlock() : null;
-            for (int k = 0; k < sources.Length; k++)
-            {
-                if (block is not null) CopyRows(sources[k], offsets[k], writer, options, block, Progress);
-                else Copy(sources[k], offsets[k], writer, options, Progress);
-            }
+            var block = new RowBlock();
+            for (int k = 0; k < sources.Length; k++) CopyRows(sources[k], offsets[k], writer, options, block, Progress);
             options.Cancellation.ThrowIfCancellationRequested();
             writer.Complete(metadata);
         }
@@ -122,9 +115,8 @@ public static partial class DatasetMerger
     /// <param name="IndexSpan">Its largest structure index + 1; 0 when it is empty.</param>
     /// <param name="SortedIndices">Its distinct structure indices, ascending; null when not kept.</param>
     /// <param name="Bytes">Its file size.</param>
-    /// <param name="HasExtras">Whether it has an /info or /arrays group.</param>
     private sealed record Source(string Path, long Count, long Atoms, Compression Compression, IReadOnlyDictionary<string, object> Metadata,
-        long IndexSpan, long[]? SortedIndices, long Bytes, bool HasExtras);
+        long IndexSpan, long[]? SortedIndices, long Bytes);
 
     private static void CheckArguments(string output, IReadOnlyList<string> inputs, MergeOptions options)
     {
@@ -191,8 +183,7 @@ public static partial class DatasetMerger
                 if (indices is not null) part.CopyTo(indices, start);
             }
             if (indices is not null) indices = SortedDistinct(indices);
-            bool hasExtras = layout.Info is not null || layout.Arrays is not null;
-            return new Source(path, count, layout.NumAtoms, compression, metadata, max + 1, indices, new FileInfo(path).Length, hasExtras);
+            return new Source(path, count, layout.NumAtoms, compression, metadata, max + 1, indices, new FileInfo(path).Length);
         }
     }
 
@@ -244,43 +235,23 @@ public static partial class DatasetMerger
         return duplicates;
     }
 
-    /// <summary>Streams one input into the writer, a block at a time.</summary>
-    private static void Copy(Source source, long offset, HDF5DatasetWriter writer, MergeOptions options, Action<long> progress)
+    /// <summary>
+    /// Streams one input into the writer as blocks of rows (<see cref="HDF5DatasetWriter.AddRows"/>): each dataset is
+    /// read a block at a time straight into the block's arrays, with no object per structure but for its /info and
+    /// /arrays values. What is copied is what the input stores (float32 forces, int64 numbers), so nothing is
+    /// converted either way.
+    /// </summary>
+    private static void CopyRows(Source source, long offset, HDF5DatasetWriter writer, MergeOptions options, RowBlock block, Action<long> progress)
     {
         using var reader = new HDF5DatasetReader(source.Path, ReadChunkCacheBytes);
         foreach (var (dataset, why) in reader.SkippedExtras)
             options.Warning($"{source.Path}: {dataset} is not copied ({why})");
-        long first = writer.Count;
-        foreach (var block in reader.ReadBlocks(maxStructures: options.BlockStructures, maxAtoms: options.BlockAtoms))
-        {
-            var batch = offset == 0 ? block : Shift(block, offset);
-            try
-            {
-                writer.AddBatch(batch);
-            }
-            catch (ValidationException e)
-            {
-                // The writer numbers structures over the whole output (it is new, so from 0); the user looks for the input's row.
-                throw new DatasetFormatException(source.Path, null,
-                    $"structure {e.StructureIndex - first}: {e.Reason}; it cannot be merged with the inputs before it", e);
-            }
-            progress(writer.Count);
-        }
-    }
-
-    /// <summary>
-    /// Streams one input without extras into the writer as blocks of rows (<see cref="HDF5DatasetWriter.AddRows"/>):
-    /// each dataset is read a block at a time straight into the block's arrays, with no object per structure. What
-    /// is copied is what the input stores (float32 forces, int64 numbers), so nothing is converted either way.
-    /// </summary>
-    private static void CopyRows(Source source, long offset, HDF5DatasetWriter writer, MergeOptions options, RowBlock block, Action<long> progress)
-    {
-        using var file = DatasetLayout.OpenFile(source.Path);
-        using var layout = DatasetLayout.Open(file, source.Path, ReadChunkCacheBytes);
+        var layout = reader.Layout;
         // The per-atom datasets, nearly all the bytes, go chunk by chunk: decoded on worker threads, and stored again
         // as they are where the output's chunks line up with the input's.
         using var atoms = AtomChunkSources.Open(layout);
         long count = layout.NumStructures;
+        long before = writer.Count;
         for (long start = 0; start < count;)
         {
             var splits = layout.NextBlock(start, count, options.BlockStructures, options.BlockAtoms);
@@ -301,25 +272,24 @@ public static partial class DatasetMerger
             layout.StructureIndices.Read(start, indices);
             if (offset != 0)
                 foreach (ref long index in indices) index = checked(index + offset);
+            var extras = reader.HasExtras ? reader.ReadExtras(start, s, splits) : null;
             try
             {
-                writer.AddRows(block, atoms, first);
+                writer.AddRows(block, atoms, first, extras);
             }
             catch (InvalidDataException e)
             {
                 // A chunk whose checksum or compression is broken: the input is at fault, and the message names its chunk.
                 throw new DatasetFormatException(source.Path, null, e.Message, e);
             }
+            catch (ValidationException e)
+            {
+                // The writer numbers structures over the whole output (it is new, so from 0); the user looks for the input's row.
+                throw new DatasetFormatException(source.Path, null,
+                    $"structure {e.StructureIndex - before}: {e.Reason}; it cannot be merged with the inputs before it", e);
+            }
             start += s;
             progress(writer.Count);
         }
-    }
-
-    private static LabelledStructure[] Shift(IReadOnlyList<LabelledStructure> block, long offset)
-    {
-        var shifted = new LabelledStructure[block.Count];
-        for (int i = 0; i < shifted.Length; i++)
-            shifted[i] = block[i] with { SourceIndex = checked(block[i].SourceIndex.GetValueOrDefault() + offset) };
-        return shifted;
     }
 }

@@ -57,8 +57,11 @@ public sealed partial class HDF5DatasetReader
         }
     }
 
+    /// <summary>Whether the file has /info or /arrays datasets this reader reads.</summary>
+    internal bool HasExtras => _extras.Length > 0;
+
     /// <summary>The extras of structures [start, start + count), whose atom splits are <paramref name="splits"/>.</summary>
-    private StructureExtras?[] ReadExtras(long start, long count, long[] splits)
+    internal StructureExtras?[] ReadExtras(long start, long count, long[] splits)
     {
         var info = new Dictionary<string, ExtraValue>?[count];
         var arrays = new Dictionary<string, ExtraValue>?[count];

@@ -61,6 +61,9 @@ public sealed partial class HDF5DatasetReader : IDisposable, IEnumerable<Labelle
         }
     }
 
+    /// <summary>The file's checked layout, for copying its rows (merge).</summary>
+    internal DatasetLayout Layout => _layout;
+
     /// <summary>The file's path as it was opened.</summary>
     public string FileName { get; }
 

@@ -1,7 +1,8 @@
 namespace MlffData.Format;
 
 // Rows copied from files of this format (merge): a block of structures goes into the columns array by array, with no
-// object per structure and no conversion, since the source already holds exactly what the writer stores.
+// object per structure (but for its /info and /arrays values) and no conversion, since the source already holds
+// exactly what the writer stores.
 public sealed partial class HDF5DatasetWriter
 {
     /// <summary>
@@ -15,15 +16,16 @@ public sealed partial class HDF5DatasetWriter
     /// from it, at firstAtom, and whole chunks that line up with the output's are stored without a second compression
     /// (<see cref="DatasetColumn{T}.AddFrom"/>).</param>
     /// <param name="firstAtom">The source row of the block's first atom.</param>
-    /// <exception cref="InvalidOperationException">The writer was completed, aborted or failed earlier, or it has
-    /// extras (/info, /arrays), which rows do not carry.</exception>
-    /// <exception cref="ArgumentException">The block's ends do not rise to its atom count.</exception>
+    /// <param name="extras">Each structure's /info and /arrays values (null for none), or null when no structure of
+    /// the block has any. Names the block lacks get missing values and masks, as for structures added one by one.</param>
+    /// <exception cref="InvalidOperationException">The writer was completed, aborted or failed earlier.</exception>
+    /// <exception cref="ArgumentException">The block's ends do not rise to its atom count, or extras is not one per structure.</exception>
+    /// <exception cref="ValidationException">A structure's extras do not fit (a name of another kind or row shape than
+    /// before, or rows that do not match its atoms); nothing of the block is written.</exception>
     /// <exception cref="InvalidDataException">A chunk read from atoms is corrupt.</exception>
-    internal void AddRows(RowBlock block, AtomChunkSources? atoms = null, long firstAtom = 0)
+    internal void AddRows(RowBlock block, AtomChunkSources? atoms = null, long firstAtom = 0, IReadOnlyList<StructureExtras?>? extras = null)
     {
         EnsureOpen();
-        if (_extraColumns.Count > 0)
-            throw new InvalidOperationException("Rows cannot be added to a writer with extras (/info, /arrays); add structures instead");
         int s = block.Structures, a = block.Atoms;
         var ends = block.Ends.AsSpan(0, s);
         long previous = 0;
@@ -33,8 +35,10 @@ public sealed partial class HDF5DatasetWriter
             previous = end;
         }
         if (previous != a) throw new ArgumentException($"The block's structure ends stop at {previous}, but it holds {a} atoms", nameof(block));
+        if (extras is not null) CheckExtras(extras, ends);
         try
         {
+            if (extras is not null) AppendExtras(extras, ends);
             // Numbers and forces land in the block too, for the statistics below; positions are not needed there.
             if (atoms?.Numbers is { } numbers) _numbers.AddFrom(numbers, firstAtom, a, block.AtomicNumbers.AsSpan(0, a));
             else _numbers.Add(block.AtomicNumbers.AsSpan(0, a));
@@ -67,5 +71,35 @@ public sealed partial class HDF5DatasetWriter
         _structures += s;
         _added += s;
         StartWritebackEvery();
+    }
+
+    /// <summary>Checks every structure's extras before anything of the block is written.</summary>
+    private void CheckExtras(IReadOnlyList<StructureExtras?> extras, ReadOnlySpan<long> ends)
+    {
+        if (extras.Count != ends.Length)
+            throw new ArgumentException($"{extras.Count} extras given for a block of {ends.Length} structures", nameof(extras));
+        BatchExtras? introduced = null;
+        long start = 0;
+        for (int i = 0; i < ends.Length; i++)
+        {
+            if (extras[i] is { IsEmpty: false } values)
+            {
+                introduced ??= new BatchExtras();
+                CheckExtras(_added + i, values.Info, perAtom: false, rows: 1, _infoColumns, introduced.Info);
+                CheckExtras(_added + i, values.Arrays, perAtom: true, rows: checked((int)(ends[i] - start)), _arrayColumns, introduced.Arrays);
+            }
+            start = ends[i];
+        }
+    }
+
+    /// <summary>Writes the block's extras, structure by structure (the block starts at the writer's current counts).</summary>
+    private void AppendExtras(IReadOnlyList<StructureExtras?> extras, ReadOnlySpan<long> ends)
+    {
+        long start = 0;
+        for (int i = 0; i < ends.Length; i++)
+        {
+            if (extras[i] is { IsEmpty: false } values) AppendExtras(values, _structures + i, _atoms + start);
+            start = ends[i];
+        }
     }
 }

@@ -89,6 +89,47 @@ with h5py.File(sys.argv[1], "r") as f:
     }
 
     [Fact]
+    public void Merge_PerAtomAndPerStructureExtrasWithGapsAcrossBlocks_EqualsOneFileWithAllStructures()
+    {
+        // Per-atom values (charges, magmoms (n, 3), fixed) and per-structure ones, missing from some structures within
+        // an input and from a whole input: the rows path must put each structure's atoms at the right rows.
+        StructureExtras? Extra(int i)
+        {
+            if (i % 5 == 3) return null;
+            int n = Samples.Labelled(i).Structure.NumAtoms;
+            var arrays = new Dictionary<string, ExtraValue>
+            {
+                ["charges"] = ExtraValue.FloatRows(Enumerable.Range(0, n).Select(k => i + k * 0.125).ToArray()),
+                ["fixed"] = ExtraValue.BoolRows(Enumerable.Range(0, n).Select(k => (i + k) % 3 == 0).ToArray()),
+            };
+            if (i % 2 == 0) arrays["magmoms"] = ExtraValue.FloatRows(Enumerable.Range(0, 3 * n).Select(k => -i - k * 0.5).ToArray(), 3);
+            var info = new Dictionary<string, ExtraValue> { ["config_type"] = ExtraValue.String($"kind{i % 3}") };
+            if (i % 4 == 1) info["total_charge"] = ExtraValue.Float(i);
+            return new StructureExtras(info, arrays);
+        }
+        var all = Items(0, 9, Extra).Concat(Items(9, 5)).Concat(Items(14, 12, Extra)).ToArray();
+        string a = Write("a.h5", all[..9]), b = Write("b.h5", all[9..14]), c = Write("c.h5", all[14..]);
+        string expected = Write("expected.h5", all);
+        string output = _dir.File("merged.h5");
+
+        DatasetMerger.Merge(output, [a, b, c], Options(new MergeOptions { BlockStructures = 4 }));
+
+        ShouldBeSameDatasets(expected, output);
+        // h5py, the independent reader: every /info and /arrays dataset and mask equals the one-file write's.
+        PythonScript.Run("""
+import h5py, sys, numpy as np
+with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
+    for g in ("info", "arrays"):
+        assert sorted(a[g]) == sorted(b[g]), (g, sorted(a[g]), sorted(b[g]))
+        for name in a[g]:
+            x, y = a[g][name][()], b[g][name][()]
+            assert x.dtype == y.dtype and x.shape == y.shape, (name, x.dtype, y.dtype, x.shape, y.shape)
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+    assert len(b["arrays/magmoms_mask"]) == len(b["labels/energy"])
+""", expected, output);
+    }
+
+    [Fact]
     public void Merge_Reindex_OffsetsEachInputByLargestIndicesBeforeIt()
     {
         var items = Items(0, 7);
