@@ -12,8 +12,21 @@ internal static class MergeBenchmark
 {
     internal sealed record Result(string Compression, long InputBytes, double MergeSeconds, double CopySeconds);
 
-    internal static Result Run(List<LabelledStructure> data, string work, string compression, int repeats)
+    /// <param name="data">The structures.</param>
+    /// <param name="work">Where the shards and the merged file go.</param>
+    /// <param name="compression">The shards' compression, which the merge keeps.</param>
+    /// <param name="repeats">Timed runs of each.</param>
+    /// <param name="configType">Give every structure an /info/config_type string, as MACE-style datasets have.</param>
+    internal static Result Run(List<LabelledStructure> data, string work, string compression, int repeats, bool configType = false)
     {
+        if (configType)
+        {
+            data = data.Select((d, i) => d with
+            {
+                Extras = new StructureExtras(new Dictionary<string, ExtraValue> { ["config_type"] = ExtraValue.String($"kind{i % 7}") },
+                    new Dictionary<string, ExtraValue>()),
+            }).ToList();
+        }
         var (a, b) = WriteShards(data, work, compression);
         long bytes = new FileInfo(a).Length + new FileInfo(b).Length;
         string merged = Path.Combine(work, "merged.h5");
@@ -26,7 +39,7 @@ internal static class MergeBenchmark
                 using (var source = new FileStream(input, FileMode.Open, FileAccess.Read)) source.CopyTo(output, 1 << 20);
             output.Flush(flushToDisk: true);
         });
-        return new Result(compression, bytes, merge, copy);
+        return new Result(configType ? $"{compression}, /info/config_type" : compression, bytes, merge, copy);
     }
 
     /// <summary>The structures as two shards, shard-0.h5 and shard-1.h5 in work (the first half, the rest).</summary>

@@ -77,10 +77,10 @@ public static class Program
                     cached.GetProperty("median_us").GetDouble(), cached.GetProperty("p99_us").GetDouble(), cached.GetProperty("scan_mb_per_s").GetDouble()));
             }
             var merges = new List<MergeBenchmark.Result>();
-            foreach (var compression in Part("merges") ? new[] { "none", "gzip-4" } : [])
+            foreach (var (compression, configType) in Part("merges") ? new[] { ("none", false), ("gzip-4", false), ("gzip-4", true) } : [])
             {
-                Console.Error.WriteLine($"merging, {compression} ...");
-                merges.Add(MergeBenchmark.Run(data, work, compression, repeats));
+                Console.Error.WriteLine($"merging, {compression}{(configType ? ", with /info/config_type" : "")} ...");
+                merges.Add(MergeBenchmark.Run(data, work, compression, repeats, configType));
             }
             var converts = !Part("converts") ? [] : ConvertBenchmark.Run(repo, reference, work, data, repeats);
             // About 200,000 structures of the reference mix; too slow to generate and convert for --quick.
