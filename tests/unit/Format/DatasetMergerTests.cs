@@ -265,6 +265,37 @@ with h5py.File(sys.argv[1], "r") as f:
         }
     }
 
+    [Theory]
+    [InlineData("none")]
+    [InlineData("lzf")]
+    [InlineData("gzip-4")]
+    public void Merge_InputsOfEveryCompression_H5pyReadsTheRowsOfOneFileWithAllStructures(string output)
+    {
+        // The first input has the output's compression, so its whole chunks are copied as stored (none, gzip) or
+        // decoded and written again (lzf, which libhdf5 compresses); the others are decoded from the other two.
+        var compression = Compression.Parse(output);
+        var others = new[] { "none", "lzf", "gzip-4" }.Where(c => c != output).Select(c => Compression.Parse(c)).ToArray();
+        var all = BulkItems(0, 1500);
+        string a = Write("a.h5", all[..1100], compression: compression);
+        string b = Write("b.h5", all[1100..1350], compression: others[0]);
+        string c = Write("c.h5", all[1350..], compression: others[1]);
+        string expected = Write("expected.h5", all, compression: compression);
+        string merged = _dir.File("merged.h5");
+
+        DatasetMerger.Merge(merged, [a, b, c], Options(new MergeOptions { Compression = compression }));
+
+        ShouldBeSameDatasets(expected, merged);
+        PythonScript.Run("""
+import h5py, sys, numpy as np
+with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
+    for g in ("structures", "labels"):
+        for name, d in a[g].items():
+            x, y = d[()], b[g][name][()]
+            assert x.dtype == y.dtype and np.array_equal(x, y), f"{g}/{name} differs"
+            assert d.compression == b[g][name].compression and b[g][name].fletcher32, name
+""", expected, merged);
+    }
+
     [Fact]
     public void Merge_CorruptChunkInAnInput_RefusedNamingFileDatasetAndChunkNothingAtOutput()
     {
