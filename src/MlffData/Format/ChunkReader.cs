@@ -174,7 +174,8 @@ internal sealed class ChunkReader<T> : IDisposable where T : unmanaged
         internal long FirstRow { get; } = firstRow;
         internal int Rows { get; } = rows;
 
-        /// <summary>The whole chunk's elements (ChunkRows rows; those past <see cref="Rows"/> are the padding stored).</summary>
+        /// <summary>The whole chunk's elements: ChunkRows rows, of which only the first <see cref="Rows"/> are the
+        /// dataset's (past them, the padding stored, or nothing in particular for a chunk never written).</summary>
         internal ReadOnlySpan<T> Values => _values.AsSpan(0, length);
 
         /// <summary>The chunk as stored; empty when it was never stored (read as the fill value).</summary>
