@@ -120,16 +120,7 @@ with h5py.File(sys.argv[1], "w") as f:
     {
         string path = _dir.File("pipelines.h5");
         PythonScript.Run(Writer, path);
-        PythonScript.Run("""
-import h5py, sys
-with h5py.File(sys.argv[1], "r") as f:
-    info = f["g/shuffle_gzip_fletcher32"].id.get_chunk_info(3)
-with open(sys.argv[1], "r+b") as f:
-    f.seek(info.byte_offset + info.size // 2)
-    b = f.read(1)
-    f.seek(-1, 1)
-    f.write(bytes([b[0] ^ 0x10]))
-""", path);
+        ChunkCorruption.FlipByte(path, "g/shuffle_gzip_fletcher32", 3);
         using var file = H5File.Open(path);
         using var group = file.OpenGroup("g");
         using var dataset = group.OpenDataset<double>("shuffle_gzip_fletcher32");

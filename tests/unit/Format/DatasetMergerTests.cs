@@ -301,16 +301,7 @@ with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
     {
         string a = Write("a.h5", BulkItems(0, 300));
         string broken = Write("broken.h5", BulkItems(300, 300));
-        PythonScript.Run("""
-import h5py, sys
-with h5py.File(sys.argv[1], "r") as f:
-    info = f["structures/positions"].id.get_chunk_info(1)
-with open(sys.argv[1], "r+b") as f:
-    f.seek(info.byte_offset + info.size // 2)
-    b = f.read(1)
-    f.seek(-1, 1)
-    f.write(bytes([b[0] ^ 0x01]))
-""", broken);
+        ChunkCorruption.FlipByte(broken, "structures/positions", 1, mask: 0x01);
         string output = _dir.File("merged.h5");
 
         var act = () => DatasetMerger.Merge(output, [a, broken], Options());
