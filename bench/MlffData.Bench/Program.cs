@@ -32,7 +32,8 @@ public static class Program
         int repeats = quick ? 1 : 3;
         int readSamples = quick ? 500 : 2000;
         string work = Path.Combine(Path.GetTempPath(), $"mlff-bench-{Environment.ProcessId}");
-        // --loop MODE COMPRESSION SECONDS: our writer alone, over and over, for a profiler (perf) to sample; prints each run's time.
+        // --loop MODE COMPRESSION SECONDS: our writer alone (MODE incremental, batch, append), or the merge of two shards
+        // (MODE merge), over and over, for a profiler (perf) to sample; prints each run's time.
         if (Array.IndexOf(args, "--loop") is int at and >= 0)
             return Loop(reference, count, args[at + 1], args[at + 2], double.Parse(args[at + 3], CultureInfo.InvariantCulture), validate, work);
         // --make-inputs DIR: only write the end-to-end inputs (input.extxyz, input.pkl) into DIR, for profiling the CLI on them.
@@ -124,7 +125,8 @@ public static class Program
                 {
                     WriteOurs(data, Path.Combine(work, "loop.h5"), mode, Compression.Parse(compression), validate);
                 }
-                Console.WriteLine($"{mode} {compression}: {clock.Elapsed.TotalMilliseconds:F1} ms (adding {adding:F1} ms), {count / clock.Elapsed.TotalSeconds:N0} structures/s");
+                string parts = double.IsNaN(adding) ? "" : $" (adding {adding:F1} ms)";
+                Console.WriteLine($"{mode} {compression}: {clock.Elapsed.TotalMilliseconds:F1} ms{parts}, {count / clock.Elapsed.TotalSeconds:N0} structures/s");
             }
             return 0;
         }
