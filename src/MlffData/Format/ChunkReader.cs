@@ -78,7 +78,8 @@ internal sealed class ChunkReader<T> : IDisposable where T : unmanaged
         }
     }
 
-    /// <summary>Reads chunk index as stored on this thread and starts its decoding on a worker.</summary>
+    /// <summary>Reads chunk index as stored on this thread and starts its decoding on a worker. Never throws: a chunk that
+    /// cannot be read is a failed task, so the failure surfaces when that chunk is asked for, not while reading ahead.</summary>
     private Task<Chunk> Start(long index)
     {
         long first = index * Dataset.ChunkRows;
@@ -119,11 +120,11 @@ internal sealed class ChunkReader<T> : IDisposable where T : unmanaged
                 }
             });
         }
-        catch
+        catch (Exception e)
         {
             ArrayPool<T>.Shared.Return(values);
             if (stored is not null) ArrayPool<byte>.Shared.Return(stored);
-            throw;
+            return Task.FromException<Chunk>(e);
         }
     }
 
