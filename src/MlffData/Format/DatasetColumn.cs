@@ -94,13 +94,14 @@ internal sealed class DatasetColumn<T> : BufferedColumn<T, H5Dataset<T>> where T
     }
 
     /// <summary>Whether a whole source chunk, added next, can be stored here as its source stored it: this column stores
-    /// whole chunks itself, the next row starts a chunk of the same size in a dataset with the same filters (so the
-    /// same pipeline made those bytes), and the chunk went through every filter.</summary>
+    /// whole chunks itself (so its chunks hold rows as T's bytes, as the source's do), the next row starts a chunk of the
+    /// same size in a dataset with the same filters (so the same pipeline made those bytes), and the chunk went through
+    /// every filter.</summary>
     private bool CanStoreAsIs(H5Dataset<T> source, ChunkReader<T>.Chunk chunk)
     {
         if ((_compressor is null && !_direct) || !chunk.FullyFiltered || source.Filters != _filters) return false;
         long chunkRows = Dataset?.ChunkRows ?? TargetChunkRows;
-        return source.ChunkRows == chunkRows && (Dataset is null || (Dataset.RawChunks && Dataset.Rows % chunkRows == 0)) && Rows % chunkRows == 0;
+        return source.ChunkRows == chunkRows && (Dataset is null || Dataset.Rows % chunkRows == 0) && Rows % chunkRows == 0;
     }
 
     /// <summary>Stores a source chunk as it was stored, after the whole chunks buffered before it.</summary>

@@ -53,8 +53,8 @@ public sealed class H5Dataset<T> : H5ExtensibleDataset where T : unmanaged
                 }
                 sameType = type.IsExactly<T>();
             }
-            var (rowShape, rows, chunkRows, filters) = ReadLayout(handle, path);
-            bool raw = BitConverter.IsLittleEndian && sameType && ChunksSpanRows(handle, path, rowShape);
+            var (rowShape, rows, chunkRows, filters, spanRows) = ReadLayout(handle, path);
+            bool raw = BitConverter.IsLittleEndian && sameType && spanRows;
             return new H5Dataset<T>(handle, path, rowShape, rows, chunkRows, filters, raw);
         }
         catch

@@ -108,33 +108,28 @@ public abstract class H5ExtensibleDataset : IDisposable
         return H5Error.Check(H5D.Open(parent.Handle, name, dapl), "H5Dopen2", path);
     }
 
-    /// <summary>Reads the extent, chunking and filters of an opened dataset.</summary>
+    /// <summary>
+    /// Reads the extent, chunking and filters of an opened dataset, and whether its chunks span whole rows (chunk
+    /// dimensions past the first equal the row shape), as this library creates them; another writer may split rows
+    /// across chunks.
+    /// </summary>
     /// <exception cref="InvalidDataException">The dataset is a scalar.</exception>
-    private protected static (ulong[] RowShape, long Rows, long ChunkRows, H5FilterPipeline Filters) ReadLayout(H5DatasetHandle handle, string path)
+    private protected static (ulong[] RowShape, long Rows, long ChunkRows, H5FilterPipeline Filters, bool ChunksSpanRows) ReadLayout(H5DatasetHandle handle, string path)
     {
         using var space = new H5Space(H5Error.Check(H5D.GetSpace(handle), "H5Dget_space", path));
         var dims = space.Dims;
         if (dims.Length == 0) throw new InvalidDataException($"{path} is a scalar, expected an array");
         using var dcpl = H5Error.Check(H5D.GetCreatePlist(handle), "H5Dget_create_plist", path);
         long chunkRows = 0;
+        bool spanRows = false;
         if (H5P.GetLayout(dcpl) == H5D.LayoutChunked)
         {
             var chunk = new ulong[dims.Length];
             H5Error.Check(H5P.GetChunk(dcpl, dims.Length, chunk), "H5Pget_chunk", path);
             chunkRows = (long)chunk[0];
+            spanRows = chunk.AsSpan(1).SequenceEqual(dims.AsSpan(1));
         }
-        return (dims[1..], (long)dims[0], chunkRows, H5FilterPipeline.Read(dcpl));
-    }
-
-    /// <summary>Whether the dataset is chunked with chunks that span whole rows (chunk dimensions past the first equal
-    /// the row shape), as this library creates them; another writer may split rows across chunks.</summary>
-    private protected static bool ChunksSpanRows(H5DatasetHandle handle, string path, ulong[] rowShape)
-    {
-        using var dcpl = H5Error.Check(H5D.GetCreatePlist(handle), "H5Dget_create_plist", path);
-        if (H5P.GetLayout(dcpl) != H5D.LayoutChunked) return false;
-        var chunk = new ulong[rowShape.Length + 1];
-        H5Error.Check(H5P.GetChunk(dcpl, chunk.Length, chunk), "H5Pget_chunk", path);
-        return chunk.AsSpan(1).SequenceEqual(rowShape);
+        return (dims[1..], (long)dims[0], chunkRows, H5FilterPipeline.Read(dcpl), spanRows);
     }
 
     /// <summary>The number of whole rows in length elements.</summary>

@@ -45,7 +45,7 @@ public sealed class H5StringDataset : H5ExtensibleDataset
             type = new H5Type(H5Error.Check(H5D.GetType(handle), "H5Dget_type", path));
             if (!type.IsVariableString)
                 throw new InvalidDataException($"{path} has type {type.Describe()}, expected string (variable length)");
-            var (rowShape, rows, chunkRows, filters) = ReadLayout(handle, path);
+            var (rowShape, rows, chunkRows, filters, _) = ReadLayout(handle, path);
             return new H5StringDataset(handle, type, path, rowShape, rows, chunkRows, filters);
         }
         catch
